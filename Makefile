@@ -14,6 +14,7 @@ setup: ## install the Debian packages, Docker engine and Python tools the comman
 lab: setup ## start the lab (primary, standby, app1) and apply playbooks/site.yml to it over SSH
 	ansible-playbook $(LAB) tests/lab/up.yml
 	ansible-playbook $(LAB) playbooks/site.yml
+	@echo "The lab is up: reach each host with the ssh command above; remove it with: make lab-destroy"
 
 lab-destroy: setup ## remove the lab's containers and network (the images stay cached)
 	ansible-playbook $(LAB) tests/lab/down.yml
