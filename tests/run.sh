@@ -4,7 +4,7 @@
 #
 # Usage: tests/run.sh [STAGE...]   stages: lint sanity unit molecule lab (default: all)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 repo=$(pwd)
 export PATH="$repo/.venv/bin:$PATH"
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
@@ -26,6 +26,7 @@ stage() {
 
 lint_yaml() { yamllint --strict .; }
 lint_ansible() { ansible-lint --profile production; }
+lint_changelog() { antsibull-changelog lint; }
 
 # The artifact must build and carry roles, plugins and playbooks, but none of the tests.
 build_collection() {
@@ -37,10 +38,10 @@ build_collection() {
   local unwanted
   unwanted=$(grep -E '^(tests|molecule|\.ci|\.config|\.venv|\.lab|\.collections|inventories/lab)/' "$out/contents")
   [ -z "$unwanted" ] || { echo "the artifact carries test files: $unwanted"; return 1; }
-  grep -q '^roles/preflight/tasks/main.yml$' "$out/contents" &&
-    grep -q '^plugins/filter/topology.py$' "$out/contents" &&
-    grep -q '^playbooks/site.yml$' "$out/contents" ||
-    { echo "the artifact lacks roles, plugins or playbooks"; return 1; }
+  local wanted
+  for wanted in roles/preflight/tasks/main.yml plugins/filter/topology.py playbooks/site.yml; do
+    grep -qx "$wanted" "$out/contents" || { echo "the artifact lacks $wanted"; return 1; }
+  done
   echo "built ${artifact[0]} ($(wc -l <"$out/contents") files)"
 }
 
@@ -69,7 +70,7 @@ molecule_scenario() { molecule test --scenario-name "$1"; }
 
 run_stage_group() {
   case $1 in
-    lint) stage yamllint lint_yaml; stage ansible-lint lint_ansible; stage build build_collection ;;
+    lint) stage yamllint lint_yaml; stage ansible-lint lint_ansible; stage changelog lint_changelog; stage build build_collection ;;
     sanity) stage ansible-test-sanity sanity ;;
     unit) stage unit unit ;;
     molecule)

@@ -18,7 +18,9 @@ fi
 
 echo "--- every lab host over SSH"
 ansible-inventory -i inventories/lab --list |
-  python3 -c 'import json, sys; hv = json.load(sys.stdin)["_meta"]["hostvars"]; print("\n".join(f"{h} {v[\"ansible_host\"]}" for h, v in sorted(hv.items())))' |
+  python3 -c 'import json, sys
+for host, hostvars in sorted(json.load(sys.stdin)["_meta"]["hostvars"].items()):
+    print(host, hostvars["ansible_host"])' |
   while read -r host address; do
     state=$(ssh -n -i .lab/id_ed25519 -o BatchMode=yes -o StrictHostKeyChecking=no \
       -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "admin@$address" systemctl is-system-running)
