@@ -51,8 +51,10 @@ configure() {
     # Every container gets its own identity at first boot.
     rm -f /etc/ssh/ssh_host_* /var/lib/dbus/machine-id
     : > /etc/machine-id
+    # Package lists stay, as on a cloud image: roles refresh them when they are old.
+    apt-get update -qq
     apt-get clean
-    rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/*.log
+    rm -f /var/log/*.log
   '
 }
 
