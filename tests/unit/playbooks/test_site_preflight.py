@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[3]
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 
 def local_distribution():
@@ -22,7 +16,7 @@ def local_distribution():
     return {release["ID"].strip('"').capitalize(): [release["VERSION_ID"].strip('"').split(".")[0]]}
 
 
-def run_site(tmp_path, hosts, extra_vars=None):
+def run_site(ansible_playbook, tmp_path, hosts, extra_vars=None):
     """Runs site.yml against hosts on this machine (local connection) and returns the result."""
     inventory = {
         "all": {
@@ -33,13 +27,7 @@ def run_site(tmp_path, hosts, extra_vars=None):
         }
     }
     (tmp_path / "hosts.json").write_text(json.dumps(inventory))
-    variables = {"ansible_python_interpreter": sys.executable, **(extra_vars or {})}
-    env = dict(os.environ, ANSIBLE_CACHE_PLUGIN="memory", ANSIBLE_NOCOLOR="1")
-    return subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", str(tmp_path / "hosts.json"), "-e", json.dumps(variables),
-         "playbooks/site.yml"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )
+    return ansible_playbook("playbooks/site.yml", tmp_path / "hosts.json", extra_vars or {})
 
 
 @pytest.mark.parametrize(
@@ -60,8 +48,8 @@ def run_site(tmp_path, hosts, extra_vars=None):
     ],
     ids=["two-primaries", "unknown-part", "duplicate-address"],
 )
-def test_bad_inventory_stops_the_run_before_any_change(tmp_path, hosts, message):
-    result = run_site(tmp_path, hosts)
+def test_bad_inventory_stops_the_run_before_any_change(ansible_playbook, tmp_path, hosts, message):
+    result = run_site(ansible_playbook, tmp_path, hosts)
     assert result.returncode != 0
     assert message in result.stdout
     # Nothing after the inventory check ran, on any host: not even fact gathering.
@@ -69,17 +57,17 @@ def test_bad_inventory_stops_the_run_before_any_change(tmp_path, hosts, message)
     assert "Report the deployment" not in result.stdout
 
 
-def test_unsupported_distribution_is_refused(tmp_path):
-    result = run_site(tmp_path, {"box": {}}, {"preflight_supported_distributions": {"Plan9": ["4"]}})
+def test_unsupported_distribution_is_refused(ansible_playbook, tmp_path):
+    result = run_site(ansible_playbook, tmp_path, {"box": {}}, {"preflight_supported_distributions": {"Plan9": ["4"]}})
     assert result.returncode != 0
     assert "which is not in preflight_supported_distributions" in result.stdout
     assert "Report the deployment" not in result.stdout
 
 
-def test_consistent_inventory_passes_on_to_the_host_checks(tmp_path):
+def test_consistent_inventory_passes_on_to_the_host_checks(ansible_playbook, tmp_path):
     """The positive path to the report is the smoke scenario's converge; here, only the gate."""
     hosts = {"db1": {"postgresql_role": "primary"}, "db2": {"postgresql_role": "standby"}}
-    result = run_site(tmp_path, hosts, {"preflight_supported_distributions": local_distribution()})
+    result = run_site(ansible_playbook, tmp_path, hosts, {"preflight_supported_distributions": local_distribution()})
     assert "The inventory is inconsistent" not in result.stdout
     assert "TASK [selfhost.stack.preflight : Check that the distribution is supported]" in result.stdout
     assert "which is not in preflight_supported_distributions" not in result.stdout

@@ -77,7 +77,7 @@ def test_nothing_acceptable_is_an_error():
 
 def test_missing_section_is_an_error():
     with pytest.raises(AnsibleFilterError, match=r"no \[key-sig\] section"):
-        ssh_algorithms(OPENSSH_9_2.split("[key-sig]")[0])
+        ssh_algorithms(OPENSSH_9_2.split("[key-sig]", maxsplit=1)[0])
 
 
 def test_every_kind_is_chosen():
