@@ -1,8 +1,11 @@
 """What the base role must show on each host, proved by behaviour."""
 
+import json
 import os
 import re
 import subprocess
+
+import testinfra
 
 
 KEY = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "id_ed25519")
@@ -139,3 +142,36 @@ def test_lynis_hardening_index_rises_above_the_floor(host):
     print(f"lynis hardening index on {host.backend.get_hostname()}: before {before}, after {after}")
     assert after > before
     assert after >= LYNIS_FLOOR
+
+
+def test_moving_the_port_over_ssh_keeps_the_run_connected():
+    """The documented port move, over SSH as a user runs it; last, since it moves the port.
+
+    Run 1 comes in on 2222 and moves sshd to 2200: the run completes, and sshd listens on both.
+    Run 2 comes in on 2200: sshd then listens on 2200 only.
+    """
+    target = testinfra.get_host("docker://base-bookworm")
+
+    def converge(port):
+        over_ssh = {
+            "ansible_connection": "ssh", "ansible_host": address(target), "ansible_port": port,
+            "ansible_user": "operator", "ansible_become": True, "ansible_ssh_private_key_file": KEY,
+            "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+            "base_ssh_port": 2200,
+        }
+        return subprocess.run(
+            ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "--limit", "base-bookworm",
+             "-e", json.dumps(over_ssh), os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")],
+            cwd=os.environ["MOLECULE_PROJECT_DIRECTORY"], capture_output=True, text=True, timeout=600, check=False,
+        )
+
+    def listening_ports():
+        return sorted(value for key, value in (line.split(" ", 1) for line in target.check_output("sshd -T").splitlines())
+                      if key == "port")
+
+    first = converge(2222)
+    assert first.returncode == 0, first.stdout[-3000:]
+    assert listening_ports() == ["2200", "2222"]
+    second = converge(2200)
+    assert second.returncode == 0, second.stdout[-3000:]
+    assert listening_ports() == ["2200"]
