@@ -22,7 +22,8 @@ def run_site(ansible_playbook, tmp_path, hosts, extra_vars=None):
         "all": {
             "hosts": {name: dict(values, ansible_connection="local") for name, values in hosts.items()},
             "children": {
-                "postgresql": {"hosts": {n: None for n, v in hosts.items() if "postgresql_role" in v}}
+                "postgresql": {"hosts": {n: None for n, v in hosts.items() if "postgresql_role" in v}},
+                "wireguard": {"hosts": {n: None for n, v in hosts.items() if v.get("vpn")}},
             },
         }
     }
@@ -55,6 +56,22 @@ def test_bad_inventory_stops_the_run_before_any_change(ansible_playbook, tmp_pat
     # Nothing after the inventory check ran, on any host: not even fact gathering.
     assert "Gather the minimal facts" not in result.stdout
     assert "Report the deployment" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "hosts, message",
+    [
+        ({"hub": {"vpn": True, "wireguard_address": "10.0.9.1"}, "app": {"vpn": True}},
+         "wireguard_address: hub has 10.0.9.1, which is not a host address of wireguard_network 10.0.0.0/24"),
+        ({"hub": {"vpn": True, "wireguard_hub": "hubb"}}, "wireguard_hub: unknown peer name 'hubb'"),
+    ],
+    ids=["address-outside", "unknown-hub"],
+)
+def test_bad_vpn_inventory_stops_the_run_in_preflight(ansible_playbook, tmp_path, hosts, message):
+    result = run_site(ansible_playbook, tmp_path, hosts, {"preflight_supported_distributions": local_distribution()})
+    assert result.returncode != 0
+    assert message in result.stdout
+    assert "PLAY [Base system]" not in result.stdout
 
 
 def test_unsupported_distribution_is_refused(ansible_playbook, tmp_path):

@@ -1,0 +1,268 @@
+#!/usr/bin/python
+# Copyright: selfhost.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Makes UFW's user rules exactly the given set."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: ufw_rules
+version_added: 0.1.0
+author: selfhost.stack contributors (@selfhost-stack)
+short_description: Make UFW's rules exactly the given set
+description:
+  - Declarative UFW. The rules given are added when missing, and every other user rule is
+    deleted, so a rule removed from the inventory is removed from the host.
+  - Reads the rules UFW holds from its own rule files (the tuple comment lines of
+    C(/etc/ufw/user.rules) and C(/etc/ufw/user6.rules)), compares them with the wanted set, and
+    runs C(ufw) for the difference only. New rules are added before old ones are deleted, so
+    an opening that moves is never closed in between.
+  - A rule whose source is C(any) holds for IPv4 and IPv6, as UFW does it.
+  - Policies, logging and enabling UFW are left to M(community.general.ufw).
+options:
+  rules:
+    description:
+      - Every user rule UFW must hold. New rules go after the ones UFW keeps; UFW applies the
+        first rule that matches, so give a C(deny) before a wider C(allow) in one run.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      rule:
+        description: What the rule does; C(limit) allows at most 6 connections in 30 seconds per source.
+        type: str
+        choices: [allow, limit, deny, reject]
+        default: allow
+      route:
+        description: A rule for forwarded traffic (C(ufw route)) rather than traffic to this host.
+        type: bool
+        default: false
+      interface_in:
+        description: Only traffic coming in on this interface.
+        type: str
+        default: ""
+      interface_out:
+        description: Only traffic going out on this interface (route rules).
+        type: str
+        default: ""
+      proto:
+        description: The protocol.
+        type: str
+        choices: [tcp, udp, any]
+        default: any
+      from_ip:
+        description: Source address or network, or C(any).
+        type: str
+        default: any
+      from_port:
+        description: Source port, range C(a:b) or list C(a,b).
+        type: str
+        default: ""
+      to_ip:
+        description: Destination address or network, or C(any).
+        type: str
+        default: any
+      to_port:
+        description: Destination port, range C(a:b) or list C(a,b).
+        type: str
+        default: ""
+      comment:
+        description: Shown by C(ufw status); part of the rule, so a new comment replaces the rule.
+        type: str
+        default: ""
+  rules_dir:
+    description: Where UFW keeps C(user.rules) and C(user6.rules).
+    type: path
+    default: /etc/ufw
+attributes:
+  check_mode:
+    description: Reports the commands it would run, and runs none.
+    support: full
+  diff_mode:
+    description: Shows the rules before and after, one line each.
+    support: full
+requirements:
+  - ufw
+"""
+
+EXAMPLES = r"""
+- name: SSH rate-limited, WireGuard open, PostgreSQL from the VPN only; nothing else
+  selfhost.stack.ufw_rules:
+    rules:
+      - {rule: limit, proto: tcp, to_port: "2222", comment: ssh}
+      - {proto: udp, to_port: "51820", comment: wireguard}
+      - {proto: tcp, to_port: "5432", from_ip: 10.0.0.0/24, interface_in: wg0, comment: postgresql}
+"""
+
+RETURN = r"""
+commands:
+  description: The ufw commands run (or, in check mode, that would run).
+  returned: always
+  type: list
+  elements: str
+  sample: ["ufw allow in on wg0 proto tcp from 10.0.0.0/24 to any port 5432 comment postgresql"]
+rules:
+  description: The rules UFW holds afterwards, one line each.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import ipaddress
+import os
+import shlex
+from collections import namedtuple
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+Rule = namedtuple("Rule", "route rule proto from_ip from_port to_ip to_port interface_in interface_out comment")
+ANY = "any"
+
+
+def _address(value):
+    """An address or network as UFW stores it: any, a plain address, or network/prefix."""
+    if value in ("", ANY, "0.0.0.0/0", "::/0"):
+        return ANY
+    network = ipaddress.ip_network(value, strict=False)
+    return str(network.network_address) if network.num_addresses == 1 else str(network)
+
+
+def wanted_rule(spec):
+    """The Rule for one entry of the module's rules option."""
+    return Rule(
+        route=bool(spec.get("route")), rule=spec.get("rule") or "allow", proto=spec.get("proto") or ANY,
+        from_ip=_address(spec.get("from_ip") or ANY), from_port=str(spec.get("from_port") or ""),
+        to_ip=_address(spec.get("to_ip") or ANY), to_port=str(spec.get("to_port") or ""),
+        interface_in=spec.get("interface_in") or "", interface_out=spec.get("interface_out") or "",
+        comment=spec.get("comment") or "",
+    )
+
+
+def parse_tuple(line):
+    """The Rule in a '### tuple ###' line of UFW's rule files, or None for any other line.
+
+    The form is: action proto dport dst sport src direction [comment=<hex>], where action may
+    be route:<action> and direction is in, out, in_<if>, out_<if> or in_<if>!out_<if>.
+    """
+    if not line.startswith("### tuple ### "):
+        return None
+    fields = line[len("### tuple ### "):].split()
+    comment = ""
+    if fields and fields[-1].startswith("comment="):
+        comment = bytes.fromhex(fields.pop()[len("comment="):]).decode("utf-8")
+    if len(fields) != 7:
+        return None
+    action, proto, dport, dst, sport, src, direction = fields
+    interfaces = {"in": "", "out": ""}
+    for part in direction.split("!"):
+        side, name = (part.split("_", 1) + [""])[:2]
+        interfaces[side] = name
+    route = action.startswith("route:")
+    return Rule(
+        route=route, rule=action.split(":", 1)[1] if route else action, proto=proto,
+        from_ip=_address(src), from_port="" if sport == ANY else sport,
+        to_ip=_address(dst), to_port="" if dport == ANY else dport,
+        interface_in=interfaces["in"], interface_out=interfaces["out"], comment=comment,
+    )
+
+
+def rule_args(rule, with_comment=True):
+    """The rule in UFW's full syntax, after the action: in on .. proto .. from .. to .."""
+    args = []
+    if rule.interface_in:
+        args += ["in", "on", rule.interface_in]
+    if rule.interface_out:
+        args += ["out", "on", rule.interface_out]
+    if rule.proto != ANY:
+        args += ["proto", rule.proto]
+    args += ["from", rule.from_ip] + (["port", rule.from_port] if rule.from_port else [])
+    args += ["to", rule.to_ip] + (["port", rule.to_port] if rule.to_port else [])
+    if with_comment and rule.comment:
+        args += ["comment", rule.comment]
+    return args
+
+
+def add_command(rule):
+    return ["ufw"] + (["route"] if rule.route else []) + [rule.rule] + rule_args(rule)
+
+
+def delete_command(rule):
+    # UFW finds the rule to delete without its comment.
+    return ["ufw"] + (["route"] if rule.route else []) + ["delete", rule.rule] + rule_args(rule, with_comment=False)
+
+
+def describe(rule):
+    return shlex.join(add_command(rule))
+
+
+def current_rules(rules_dir):
+    """The rules UFW holds, in order, each once (a rule for any source is in both files)."""
+    rules = []
+    for name in ("user.rules", "user6.rules"):
+        path = os.path.join(rules_dir, name)
+        if not os.path.exists(path):
+            continue
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                rule = parse_tuple(line.strip())
+                if rule is not None and rule not in rules:
+                    rules.append(rule)
+    return rules
+
+
+def plan(current, wanted):
+    """The commands that turn current into wanted: additions first, then deletions."""
+    commands = [add_command(rule) for rule in wanted if rule not in current]
+    commands += [delete_command(rule) for rule in current if rule not in wanted]
+    return commands
+
+
+def main():
+    rule_options = dict(
+        rule=dict(type="str", choices=["allow", "limit", "deny", "reject"], default="allow"),
+        route=dict(type="bool", default=False),
+        interface_in=dict(type="str", default=""),
+        interface_out=dict(type="str", default=""),
+        proto=dict(type="str", choices=["tcp", "udp", "any"], default="any"),
+        from_ip=dict(type="str", default=ANY),
+        from_port=dict(type="str", default=""),
+        to_ip=dict(type="str", default=ANY),
+        to_port=dict(type="str", default=""),
+        comment=dict(type="str", default=""),
+    )
+    module = AnsibleModule(
+        argument_spec=dict(
+            rules=dict(type="list", elements="dict", required=True, options=rule_options),
+            rules_dir=dict(type="path", default="/etc/ufw"),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        wanted = []
+        for spec in module.params["rules"]:
+            rule = wanted_rule(spec)
+            if rule not in wanted:
+                wanted.append(rule)
+    except ValueError as error:
+        module.fail_json(msg=f"rules: {error}")
+
+    current = current_rules(module.params["rules_dir"])
+    commands = plan(current, wanted)
+    result = dict(
+        changed=bool(commands),
+        commands=[shlex.join(command) for command in commands],
+        rules=[describe(rule) for rule in wanted],
+        diff=dict(before="".join(describe(r) + "\n" for r in current),
+                  after="".join(describe(r) + "\n" for r in wanted)),
+    )
+    if commands and not module.check_mode:
+        ufw = module.get_bin_path("ufw", required=True)
+        for command in commands:
+            module.run_command([ufw] + command[1:], check_rc=True)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
