@@ -10,7 +10,7 @@ DOCUMENTATION = r"""
 module: ufw_rules
 version_added: 0.1.0
 author: selfhost.stack contributors (@selfhost-stack)
-short_description: Make UFW's rules exactly the given set
+short_description: Make UFW's rules exactly the given set, with its policies, logging and state
 description:
   - Declarative UFW. The rules given are added when missing, and every other user rule is
     deleted, so a rule removed from the inventory is removed from the host.
@@ -19,7 +19,9 @@ description:
     runs C(ufw) for the difference only. New rules are added before old ones are deleted, so
     an opening that moves is never closed in between.
   - A rule whose source is C(any) holds for IPv4 and IPv6, as UFW does it.
-  - Policies, logging and enabling UFW are left to M(community.general.ufw).
+  - Default policies, the logging level and whether UFW is enabled are read from
+    C(/etc/default/ufw) and C(ufw.conf), and set after the rules (so the rules that keep SSH
+    open are in place before UFW is enabled), each only when it differs.
 options:
   rules:
     description:
@@ -71,10 +73,37 @@ options:
         description: Shown by C(ufw status); part of the rule, so a new comment replaces the rule.
         type: str
         default: ""
+  policy:
+    description: Default policies; a direction left out is left as it is.
+    type: dict
+    suboptions:
+      incoming:
+        description: For traffic to this host.
+        type: str
+        choices: [allow, deny, reject]
+      outgoing:
+        description: For traffic from this host.
+        type: str
+        choices: [allow, deny, reject]
+      routed:
+        description: For traffic forwarded through this host.
+        type: str
+        choices: [allow, deny, reject]
+  logging:
+    description: The logging level; left as it is when not given.
+    type: str
+    choices: ["off", low, medium, high, full]
+  enabled:
+    description: Whether UFW runs now and at boot; left as it is when not given.
+    type: bool
   rules_dir:
-    description: Where UFW keeps C(user.rules) and C(user6.rules).
+    description: Where UFW keeps C(user.rules), C(user6.rules) and C(ufw.conf).
     type: path
     default: /etc/ufw
+  defaults_file:
+    description: UFW's file of default policies.
+    type: path
+    default: /etc/default/ufw
 attributes:
   check_mode:
     description: Reports the commands it would run, and runs none.
@@ -89,6 +118,9 @@ requirements:
 EXAMPLES = r"""
 - name: SSH rate-limited, WireGuard open, PostgreSQL from the VPN only; nothing else
   selfhost.stack.ufw_rules:
+    policy: {incoming: deny, outgoing: allow, routed: deny}
+    logging: low
+    enabled: true
     rules:
       - {rule: limit, proto: tcp, to_port: "2222", comment: ssh}
       - {proto: udp, to_port: "51820", comment: wireguard}
@@ -117,6 +149,10 @@ from collections import namedtuple
 from ansible.module_utils.basic import AnsibleModule
 
 
+# How /etc/default/ufw writes each direction's policy.
+POLICY_KEYS = {"incoming": "DEFAULT_INPUT_POLICY", "outgoing": "DEFAULT_OUTPUT_POLICY",
+               "routed": "DEFAULT_FORWARD_POLICY"}
+POLICY_VALUES = {"allow": "ACCEPT", "deny": "DROP", "reject": "REJECT"}
 Rule = namedtuple("Rule", "route rule proto from_ip from_port to_ip to_port interface_in interface_out comment")
 ANY = "any"
 
@@ -212,10 +248,33 @@ def current_rules(rules_dir):
     return rules
 
 
+def read_settings(path):
+    """The KEY=value lines of one of UFW's shell-style settings files."""
+    settings = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                key, separator, value = line.strip().partition("=")
+                if separator and not key.startswith("#"):
+                    settings[key] = value.strip().strip('"')
+    return settings
+
+
 def plan(current, wanted):
     """The commands that turn current into wanted: additions first, then deletions."""
     commands = [add_command(rule) for rule in wanted if rule not in current]
     commands += [delete_command(rule) for rule in current if rule not in wanted]
+    return commands
+
+
+def settings_plan(defaults, conf, policy, logging, enabled):
+    """The commands that set policies, logging and state where they differ; enabling last."""
+    commands = [["ufw", "default", wanted, direction] for direction, wanted in (policy or {}).items()
+                if wanted and defaults.get(POLICY_KEYS[direction]) != POLICY_VALUES[wanted]]
+    if logging is not None and conf.get("LOGLEVEL", "off") != logging:
+        commands.append(["ufw", "logging", logging])
+    if enabled is not None and (conf.get("ENABLED") == "yes") != enabled:
+        commands.append(["ufw", "--force", "enable" if enabled else "disable"])
     return commands
 
 
@@ -235,7 +294,12 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             rules=dict(type="list", elements="dict", required=True, options=rule_options),
+            policy=dict(type="dict", options={
+                direction: dict(type="str", choices=list(POLICY_VALUES)) for direction in POLICY_KEYS}),
+            logging=dict(type="str", choices=["off", "low", "medium", "high", "full"]),
+            enabled=dict(type="bool"),
             rules_dir=dict(type="path", default="/etc/ufw"),
+            defaults_file=dict(type="path", default="/etc/default/ufw"),
         ),
         supports_check_mode=True,
     )
@@ -248,8 +312,11 @@ def main():
     except ValueError as error:
         module.fail_json(msg=f"rules: {error}")
 
-    current = current_rules(module.params["rules_dir"])
-    commands = plan(current, wanted)
+    params = module.params
+    current = current_rules(params["rules_dir"])
+    commands = plan(current, wanted) + settings_plan(
+        read_settings(params["defaults_file"]), read_settings(os.path.join(params["rules_dir"], "ufw.conf")),
+        params["policy"], params["logging"], params["enabled"])
     result = dict(
         changed=bool(commands),
         commands=[shlex.join(command) for command in commands],

@@ -119,3 +119,37 @@ def test_module_check_mode_runs_nothing(monkeypatch, capsys, tmp_path):
 def test_module_refuses_a_bad_address(monkeypatch, capsys, tmp_path):
     result = run_module(monkeypatch, capsys, {"rules": [{"from_ip": "laptop"}], "rules_dir": str(tmp_path)}, [])
     assert result["failed"] is True and result["msg"].startswith("rules:")
+
+
+DEFAULT_UFW = """# /etc/default/ufw
+IPV6=yes
+DEFAULT_INPUT_POLICY="ACCEPT"
+DEFAULT_OUTPUT_POLICY="ACCEPT"
+DEFAULT_FORWARD_POLICY="DROP"
+"""
+
+
+def test_settings_change_only_where_they_differ_and_enabling_comes_last(tmp_path):
+    (tmp_path / "ufw").write_text(DEFAULT_UFW)
+    (tmp_path / "ufw.conf").write_text("# ufw.conf\nENABLED=no\nLOGLEVEL=low\n")
+    defaults = ufw_rules.read_settings(str(tmp_path / "ufw"))
+    conf = ufw_rules.read_settings(str(tmp_path / "ufw.conf"))
+    policy = {"incoming": "deny", "outgoing": "allow", "routed": "deny"}
+    assert ufw_rules.settings_plan(defaults, conf, policy, "low", True) == [
+        ["ufw", "default", "deny", "incoming"],
+        ["ufw", "--force", "enable"],
+    ]
+    assert ufw_rules.settings_plan(defaults, conf, {"incoming": None}, None, None) == []
+    assert ufw_rules.settings_plan(defaults, {"ENABLED": "yes"}, {}, "medium", True) == [["ufw", "logging", "medium"]]
+
+
+def test_module_sets_rules_before_enabling(monkeypatch, capsys, tmp_path):
+    (tmp_path / "ufw").write_text(DEFAULT_UFW)
+    commands = []
+    arguments = {"rules": [{"rule": "limit", "proto": "tcp", "to_port": "22"}], "rules_dir": str(tmp_path),
+                 "defaults_file": str(tmp_path / "ufw"), "policy": {"incoming": "deny"}, "enabled": True}
+    result = run_module(monkeypatch, capsys, arguments, commands)
+    assert result["commands"] == ["ufw limit proto tcp from any to any port 22", "ufw default deny incoming",
+                                  "ufw --force enable"]
+    assert [command[1:] for command in commands] == [["limit", "proto", "tcp", "from", "any", "to", "any", "port", "22"],
+                                                     ["default", "deny", "incoming"], ["--force", "enable"]]
