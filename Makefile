@@ -4,7 +4,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 LAB := -i inventories/lab
 
-.PHONY: help setup lab lab-destroy test
+.PHONY: help setup lab lab-destroy test benchmark
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
@@ -21,3 +21,6 @@ lab-destroy: setup ## remove the lab's containers and network (the images stay c
 
 test: ## run every check: lint, sanity, unit tests, molecule scenarios, the lab end to end
 	@tests/run.sh
+
+benchmark: setup ## measure failover time and tenant creation on the postgresql scenario's instances
+	@tests/benchmark/postgresql.sh

@@ -74,7 +74,8 @@ run_stage_group() {
     sanity) stage ansible-test-sanity sanity ;;
     unit) stage unit unit ;;
     molecule)
-      for dir in molecule/*/; do
+      for dir in molecule/*/molecule.yml; do
+        dir=$(dirname "$dir")
         stage "molecule $(basename "$dir")" molecule_scenario "$(basename "$dir")"
       done ;;
     lab) stage lab tests/lab/check.sh ;;

@@ -32,3 +32,21 @@ while read -r host address _; do
   [ "$(sed -n 2p <<<"$report")" = "Status: active" ]
   if grep -q silent <<<"$report"; then exit 1; fi
 done <<<"$hosts"
+
+echo "--- PostgreSQL: the standby streams from the primary, and app1 writes through PgBouncer over the VPN"
+lab_ssh() { ssh -n -i .lab/id_ed25519 -o BatchMode=yes -o StrictHostKeyChecking=no \
+  -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "admin@$1" "$2"; }
+token="lab-$(date +%s%N)"
+streaming=$(lab_ssh 172.29.0.11 "sudo -u postgres psql -XAtc 'SELECT application_name, state FROM pg_stat_replication'")
+echo "primary replicates to: $streaming"
+[ "$streaming" = "standby|streaming" ]
+lab_ssh 172.29.0.21 "sudo apt-get install -y -qq postgresql-client >/dev/null 2>&1; PGPASSWORD=lab-app-password psql -XAt \
+  'host=10.0.0.1 port=6432 dbname=app user=app sslmode=require connect_timeout=5' \
+  -c 'CREATE TABLE IF NOT EXISTS lab_probe (note text)' -c \"INSERT INTO lab_probe VALUES ('$token')\"" >/dev/null
+sleep 2
+seen=$(lab_ssh 172.29.0.12 "sudo -u postgres psql -XAt -d app -c \"SELECT count(*) FROM lab_probe WHERE note = '$token'\"")
+echo "standby sees the row app1 wrote through the primary's PgBouncer: $seen"
+[ "$seen" = 1 ]
+tenants=$(lab_ssh 172.29.0.12 "sudo -u postgres psql -XAt -d app -c 'SELECT string_agg(id, chr(44) ORDER BY id) FROM public.tenants'")
+echo "tenants on the standby: $tenants"
+[ "$tenants" = "acme,globex" ]

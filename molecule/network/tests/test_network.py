@@ -2,21 +2,14 @@
 comes back after a restart. Tests run in file order; the restart is last."""
 
 import json
-import os
-import re
 import subprocess
-import time
 
 import pytest
-import testinfra
+from scenario import changed_counts, eventually, on, playbook
 
 HUB, STANDBY, APP = "network-hub", "network-standby", "network-app"
 VPN = {HUB: "10.0.0.1", STANDBY: "10.0.0.2", APP: "10.0.0.10"}
 PROBE_PORT, WEB_PORT = 7000, 8080
-
-
-def on(name):
-    return testinfra.get_host(f"docker://{name}")
 
 
 def shared_address(name):
@@ -33,28 +26,8 @@ def connects(source, address, port):
     return "dropped" if result.rc == 124 else "refused"
 
 
-def eventually(check, seconds=40):
-    """check() until it is true: a fresh tunnel needs a handshake, a restarted host its boot."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(2)
-    return True
-
-
 def converge(*options):
-    """Runs the scenario's converge playbook as molecule does, with more options."""
-    return subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], *options,
-         os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "converge.yml")],
-        cwd=os.environ["MOLECULE_PROJECT_DIRECTORY"], capture_output=True, text=True, timeout=600, check=False,
-        env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1"),
-    )
-
-
-def changed_counts(output):
-    return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}
+    return playbook("converge.yml", *options)
 
 
 def peers(name):

@@ -16,6 +16,10 @@ def local_distribution():
     return {release["ID"].strip('"').capitalize(): [release["VERSION_ID"].strip('"').split(".")[0]]}
 
 
+# What a PostgreSQL host needs to pass its own checks.
+DATABASE = {"postgresql_address": "10.0.0.1", "postgresql_replication_password": "a-long-replication-secret"}
+
+
 def run_site(ansible_playbook, tmp_path, hosts, extra_vars=None):
     """Runs site.yml against hosts on this machine (local connection) and returns the result."""
     inventory = {
@@ -64,10 +68,13 @@ def test_bad_inventory_stops_the_run_before_any_change(ansible_playbook, tmp_pat
         ({"hub": {"vpn": True, "wireguard_address": "10.0.9.1"}, "app": {"vpn": True}},
          "wireguard_address: hub has 10.0.9.1, which is not a host address of wireguard_network 10.0.0.0/24"),
         ({"hub": {"vpn": True, "wireguard_hub": "hubb"}}, "wireguard_hub: unknown peer name 'hubb'"),
+        ({"db1": {**DATABASE, "postgresql_role": "primary"},
+          "db2": {**DATABASE, "postgresql_role": "standby", "postgresql_replication_password": "short"}},
+         "postgresql_replication_password: a group with standbys needs it"),
     ],
-    ids=["address-outside", "unknown-hub"],
+    ids=["address-outside", "unknown-hub", "replication-password"],
 )
-def test_bad_vpn_inventory_stops_the_run_in_preflight(ansible_playbook, tmp_path, hosts, message):
+def test_bad_service_inventory_stops_the_run_in_preflight(ansible_playbook, tmp_path, hosts, message):
     result = run_site(ansible_playbook, tmp_path, hosts, {"preflight_supported_distributions": local_distribution()})
     assert result.returncode != 0
     assert message in result.stdout
@@ -83,7 +90,8 @@ def test_unsupported_distribution_is_refused(ansible_playbook, tmp_path):
 
 def test_consistent_inventory_passes_on_to_the_host_checks(ansible_playbook, tmp_path):
     """The positive path to the report is the smoke scenario's converge; here, only the gate."""
-    hosts = {"db1": {"postgresql_role": "primary"}, "db2": {"postgresql_role": "standby"}}
+    hosts = {"db1": {**DATABASE, "postgresql_role": "primary"},
+             "db2": {**DATABASE, "postgresql_role": "standby", "postgresql_address": "10.0.0.2"}}
     result = run_site(ansible_playbook, tmp_path, hosts, {"preflight_supported_distributions": local_distribution()})
     assert "The inventory is inconsistent" not in result.stdout
     assert "TASK [selfhost.stack.preflight : Check that the distribution is supported]" in result.stdout
