@@ -32,8 +32,8 @@ grep -q "changed=0" <<<"$recap" || { echo "the re-run changed something: $recap"
 # The writer stands for an application: it writes through the standby's PgBouncer until a
 # write succeeds, which happens once the standby is promoted.
 address=$(docker exec "$standby" hostname -I | awk '{print $1}')
-docker exec "$primary" bash -c "PGPASSWORD=scenario-app-secret psql -XAtq 'host=$address port=6432 dbname=app user=app sslmode=require' \
-  -c 'CREATE TABLE IF NOT EXISTS bench (at timestamptz DEFAULT now())'" 2>/dev/null || true
+docker exec "$primary" runuser -u postgres -- psql -XAtq -d app \
+  -c 'CREATE TABLE IF NOT EXISTS bench (at timestamptz DEFAULT now())' -c 'GRANT INSERT ON bench TO app'
 docker exec -d "$primary" bash -c "until PGPASSWORD=scenario-app-secret psql -XAtq \
   'host=$address port=6432 dbname=app user=app sslmode=require connect_timeout=2' -c 'INSERT INTO bench DEFAULT VALUES' \
   2>/dev/null; do sleep 0.05; done; date +%s.%N >/tmp/first-write"
