@@ -22,5 +22,7 @@ lab-destroy: setup ## remove the lab's containers and network (the images stay c
 test: ## run every check: lint, sanity, unit tests, molecule scenarios, the lab end to end
 	@tests/run.sh
 
-benchmark: setup ## measure failover time and tenant creation on the postgresql scenario's instances
+benchmark: setup ## measure failover times, tenant creation and object replication on the scenarios' instances
 	@tests/benchmark/postgresql.sh
+	@tests/benchmark/redis.sh
+	@tests/benchmark/minio.sh

@@ -11,17 +11,52 @@ export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0
 
 passed=0 failed=0 report=()
 
+# record NAME VERDICT SECONDS: adds a stage's result to the report.
+record() {
+  if [ "$2" = passed ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+  echo "=== $1: $2 in ${3}s"
+  report+=("$(printf '%-28s %-7s %5ss' "$1" "$2" "$3")")
+}
+
 # stage NAME COMMAND...: runs one check and records its result and duration.
 stage() {
-  local name=$1 start seconds verdict
+  local name=$1 start verdict=passed
   shift
   echo
   echo "=== $name"
   start=$(date +%s)
-  if "$@"; then verdict=passed; passed=$((passed + 1)); else verdict=FAILED; failed=$((failed + 1)); fi
-  seconds=$(($(date +%s) - start))
-  echo "=== $name: $verdict in ${seconds}s"
-  report+=("$(printf '%-28s %-7s %5ss' "$name" "$verdict" "$seconds")")
+  "$@" || verdict=FAILED
+  record "$name" "$verdict" $(($(date +%s) - start))
+}
+
+# parallel_stages JOBS NAME=COMMAND...: runs the stages JOBS at a time, each with its output in a
+# log; then prints each log and records each result in the order given. The molecule scenarios
+# and the lab each have their own containers and Docker network, so they can run side by side.
+parallel_stages() {
+  local jobs=$1 logs entry name index=0
+  shift
+  logs=$(mktemp -d /tmp/selfhost-stages.XXXXXX)
+  for entry in "$@"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+    (
+      start=$(date +%s) verdict=passed
+      bash -c "${entry#*=}" >"$logs/$index.log" 2>&1 || verdict=FAILED
+      echo "$verdict $(($(date +%s) - start))" >"$logs/$index.result"
+    ) &
+    index=$((index + 1))
+  done
+  wait
+  index=0
+  for entry in "$@"; do
+    name=${entry%%=*}
+    echo
+    echo "=== $name"
+    cat "$logs/$index.log"
+    # shellcheck disable=SC2046 # verdict and seconds, as the job wrote them
+    record "$name" $(cat "$logs/$index.result")
+    index=$((index + 1))
+  done
+  rm -rf "$logs"
 }
 
 lint_yaml() { yamllint --strict .; }
@@ -66,19 +101,27 @@ sanity() {
 
 unit() { pytest -q tests/unit; }
 
-molecule_scenario() { molecule test --scenario-name "$1"; }
+# The lab and the scenarios, two at a time (SELFHOST_TEST_JOBS), on images built once first; the
+# lab, the longest, starts first.
+containers() {
+  local entries=() dir
+  [ "$2" = lab ] && entries+=("lab=tests/lab/check.sh")
+  if [ "$1" = molecule ]; then
+    for dir in molecule/*/molecule.yml; do
+      dir=$(dirname "$dir")
+      entries+=("molecule $(basename "$dir")=molecule test --scenario-name $(basename "$dir")")
+    done
+  fi
+  tests/lab/image/build.sh bookworm trixie || { record "lab images" FAILED 0; return; }
+  parallel_stages "${SELFHOST_TEST_JOBS:-2}" "${entries[@]}"
+}
 
 run_stage_group() {
   case $1 in
     lint) stage yamllint lint_yaml; stage ansible-lint lint_ansible; stage changelog lint_changelog; stage build build_collection ;;
     sanity) stage ansible-test-sanity sanity ;;
     unit) stage unit unit ;;
-    molecule)
-      for dir in molecule/*/molecule.yml; do
-        dir=$(dirname "$dir")
-        stage "molecule $(basename "$dir")" molecule_scenario "$(basename "$dir")"
-      done ;;
-    lab) stage lab tests/lab/check.sh ;;
+    molecule | lab) ;;  # run together by containers, below
     *) echo "unknown stage $1 (lint sanity unit molecule lab)"; exit 2 ;;
   esac
 }
@@ -91,6 +134,8 @@ fi
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(lint sanity unit molecule lab)
 for group in "${groups[@]}"; do run_stage_group "$group"; done
+wants() { [[ " ${groups[*]} " == *" $1 "* ]] && echo "$1"; }
+if [ -n "$(wants molecule)$(wants lab)" ]; then containers "$(wants molecule)" "$(wants lab)"; fi
 
 echo
 printf '%s\n' "${report[@]}"

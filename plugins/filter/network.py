@@ -303,6 +303,18 @@ def wireguard_peer_keys(peers, hostvars, cached=None):
     return keyed
 
 
+def service_addresses(hosts, hostvars, variable, vpn=None):
+    """Where a service on each of hosts is reached: the host's own `variable` when it sets one,
+    else its address in the VPN plan `vpn` (the fact wireguard_vpn); hosts with neither are left out."""
+    nodes = (vpn or {}).get("nodes", {})
+    addresses = {}
+    for host in hosts:
+        address = hostvars.get(host, {}).get(variable) or nodes.get(host, {}).get("address")
+        if address:
+            addresses[host] = address
+    return addresses
+
+
 class FilterModule:
     """selfhost.stack address filters."""
 
@@ -313,4 +325,5 @@ class FilterModule:
             "host_networks": host_networks,
             "wireguard_plan": wireguard_plan,
             "wireguard_peer_keys": wireguard_peer_keys,
+            "service_addresses": service_addresses,
         }

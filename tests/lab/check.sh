@@ -22,9 +22,13 @@ hosts=$(ansible-inventory -i inventories/lab --list |
 for host, hostvars in sorted(json.load(sys.stdin)["_meta"]["hostvars"].items()):
     print(host, hostvars["ansible_host"], hostvars["wireguard_address"])')
 vpn_addresses=$(awk '{printf "%s ", $3}' <<<"$hosts")
+# One SSH connection per host, shared by every command: the firewall's rate limit on SSH (six
+# new connections in 30 s) would refuse a check that opened one per command.
+lab_ssh() { ssh -n -i .lab/id_ed25519 -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+  -o LogLevel=ERROR -o ControlMaster=auto -o ControlPath="/tmp/selfhost-lab-check-%C" -o ControlPersist=120 \
+  "admin@$1" "$2"; }
 while read -r host address _; do
-  report=$(ssh -n -i .lab/id_ed25519 -o BatchMode=yes -o StrictHostKeyChecking=no \
-    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "admin@$address" \
+  report=$(lab_ssh "$address" \
     "systemctl is-system-running; sudo ufw status | head -1; for vpn in $vpn_addresses; do
        ping -c1 -w5 \$vpn >/dev/null && echo \$vpn answers || echo \$vpn is silent; done")
   echo "$host ($address): ${report//$'\n'/, }"
@@ -34,8 +38,6 @@ while read -r host address _; do
 done <<<"$hosts"
 
 echo "--- PostgreSQL: the standby streams from the primary, and app1 writes through PgBouncer over the VPN"
-lab_ssh() { ssh -n -i .lab/id_ed25519 -o BatchMode=yes -o StrictHostKeyChecking=no \
-  -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "admin@$1" "$2"; }
 token="lab-$(date +%s%N)"
 streaming=$(lab_ssh 172.29.0.11 "sudo -u postgres psql -XAtc 'SELECT application_name, state FROM pg_stat_replication'")
 echo "primary replicates to: $streaming"
@@ -50,3 +52,25 @@ echo "standby sees the row app1 wrote through the primary's PgBouncer: $seen"
 tenants=$(lab_ssh 172.29.0.12 "sudo -u postgres psql -XAt -d app -c 'SELECT string_agg(id, chr(44) ORDER BY id) FROM public.tenants'")
 echo "tenants on the standby: $tenants"
 [ "$tenants" = "acme,globex" ]
+
+echo "--- Redis: the Sentinels name the primary, and a key app1 sets there over the VPN is read on the standby"
+master=$(lab_ssh 172.29.0.21 "REDISCLI_AUTH=lab-redis-sentinel-password redis-cli --no-auth-warning --raw \
+  -h 10.0.0.10 -p 26379 SENTINEL GET-MASTER-ADDR-BY-NAME selfhost | head -1")
+echo "the Sentinel on app1 names the master: $master"
+[ "$master" = 10.0.0.1 ]
+app_redis="REDISCLI_AUTH=lab-redis-app-password redis-cli --no-auth-warning --raw --user app"
+lab_ssh 172.29.0.21 "$app_redis -h 10.0.0.1 SET app:lab-probe $token" >/dev/null
+sleep 1
+seen=$(lab_ssh 172.29.0.21 "$app_redis -h 10.0.0.2 GET app:lab-probe")
+echo "the standby's replica has the key app1 set on the primary: $seen"
+[ "$seen" = "$token" ]
+
+echo "--- MinIO: an object app1 puts on site A over the VPN is served by site B"
+# curl signs S3 requests itself (SigV4); the payload's hash goes in a header it then signs too.
+s3="curl -sS --fail --aws-sigv4 aws:amz:us-east-1:s3 --user app:lab-app-secret-key"
+payload_hash=$(printf %s "$token" | sha256sum | cut -d' ' -f1)
+lab_ssh 172.29.0.21 "$s3 -X PUT -H 'x-amz-content-sha256: $payload_hash' --data-binary $token \
+  http://10.0.0.1:9000/app-files/lab-probe" >/dev/null
+seen=$(lab_ssh 172.29.0.21 "for try in \$(seq 50); do $s3 http://10.0.0.2:9000/app-files/lab-probe 2>/dev/null && break; sleep 0.2; done")
+echo "site B serves the object app1 put on site A: $seen"
+[ "$seen" = "$token" ]

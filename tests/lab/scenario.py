@@ -37,6 +37,11 @@ def playbook(path, *options):
     )
 
 
+def words(result):
+    """A playbook's output and errors with line wrapping undone (YAML output wraps long messages)."""
+    return " ".join((result.stdout + result.stderr).split())
+
+
 def changed_counts(output):
     """Each host's changed= count from a playbook's recap."""
     return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.M)}

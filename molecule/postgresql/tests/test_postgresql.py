@@ -7,17 +7,12 @@ import time
 from collections import namedtuple
 
 import pytest
-from scenario import changed_counts, eventually, on, playbook
+from scenario import changed_counts, eventually, on, playbook, words
 
 Pair = namedtuple("Pair", "primary standby major")
 PAIRS = {"pg12": Pair("pg12-primary", "pg12-standby", 15), "pg13": Pair("pg13-primary", "pg13-standby", 17)}
 APP_PASSWORD = "scenario-app-secret"
 CA = "/etc/selfhost/postgresql/tls/ca.crt"
-
-
-def words(result):
-    """A playbook's output and errors with line wrapping undone (YAML output wraps long messages)."""
-    return " ".join((result.stdout + result.stderr).split())
 
 
 def address(name):

@@ -6,7 +6,8 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.filter.network import (
-    FilterModule, host_networks, ip_allocate, networks_overlapping, wireguard_peer_keys, wireguard_plan,
+    FilterModule, host_networks, ip_allocate, networks_overlapping, service_addresses, wireguard_peer_keys,
+    wireguard_plan,
 )
 
 KEY = "y+U2xqk6X/SocqKPx8lTSpqBzVpyCTgxZs9ekNHxNBE="
@@ -28,7 +29,8 @@ def plan(members=None, hostvars=None, **settings):
 
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {
-        "ip_allocate", "networks_overlapping", "host_networks", "wireguard_plan", "wireguard_peer_keys"}
+        "ip_allocate", "networks_overlapping", "host_networks", "wireguard_plan", "wireguard_peer_keys",
+        "service_addresses"}
 
 
 def test_allocation_fixed_wins_and_the_rest_take_the_lowest_free_addresses():
@@ -174,3 +176,13 @@ def test_peer_keys_come_from_this_run_then_from_the_cache():
     keyed = wireguard_peer_keys(peers, {"primary": {"wireguard_public_key": "fresh"}, "standby": {}},
                                 {"primary": "stale", "standby": "cached"})
     assert [peer["public_key"] for peer in keyed] == ["fresh", "cached", KEY, ""]
+
+
+def test_service_addresses_prefer_the_hosts_own_address_to_the_vpn():
+    hostvars = {"a": {"minio_address": "192.168.1.5"}, "b": {}, "c": {"minio_address": ""}}
+    vpn = {"nodes": {"a": {"address": "10.0.0.1"}, "b": {"address": "10.0.0.2"}}}
+    assert service_addresses(["a", "b", "c"], hostvars, "minio_address", vpn) == {"a": "192.168.1.5", "b": "10.0.0.2"}
+
+
+def test_service_addresses_leave_out_hosts_without_any_address():
+    assert service_addresses(["a"], {"a": {}}, "redis_address") == {}
