@@ -31,3 +31,18 @@ def ansible_playbook():
         )
 
     return run
+
+
+@pytest.fixture
+def role_check(ansible_playbook, tmp_path):
+    """Runs a role of the collection in check mode on host `box` (this machine) of an inventory
+    made of `groups` (group name to its hosts and their variables); returns the result."""
+
+    def run(role, groups, variables):
+        inventory = tmp_path / "hosts.yml"
+        inventory.write_text(json.dumps({"all": {"children": {name: {"hosts": hosts} for name, hosts in groups.items()}}}))
+        playbook = tmp_path / "play.yml"
+        playbook.write_text(json.dumps([{"hosts": "box", "roles": [{"role": f"selfhost.stack.{role}"}]}]))
+        return ansible_playbook(playbook, inventory, variables, "--check")
+
+    return run

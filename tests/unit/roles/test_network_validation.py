@@ -7,7 +7,6 @@ happens before any task that could change something (and check mode guards the r
 from __future__ import annotations
 
 import ipaddress
-import json
 import subprocess
 
 import pytest
@@ -22,15 +21,7 @@ def local_network():
     return str(ipaddress.ip_interface(line[3]).network)
 
 
-def run_role(ansible_playbook, tmp_path, role, variables):
-    inventory = tmp_path / "hosts.yml"
-    inventory.write_text(json.dumps({"all": {"children": {"wireguard": {"hosts": {
-        "box": {"ansible_connection": "local", "ansible_host": "203.0.113.10"},
-        "other": {"ansible_host": "203.0.113.11"},
-    }}}}}))
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(json.dumps([{"hosts": "box", "roles": [{"role": f"selfhost.stack.{role}"}]}]))
-    return ansible_playbook(playbook, inventory, variables, "--check")
+HOSTS = {"box": {"ansible_connection": "local", "ansible_host": "203.0.113.10"}, "other": {"ansible_host": "203.0.113.11"}}
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -44,10 +35,10 @@ def run_role(ansible_playbook, tmp_path, role, variables):
     ({"wireguard_topology": "star"}, "wireguard_topology"),
     (None, "wireguard_network: {network} overlaps {network}"),
 ], ids=["cidr", "host-bits", "unknown-hub", "port-range", "duplicate-address", "unknown-peer", "topology", "overlap"])
-def test_wireguard_refuses_bad_input_before_any_change(ansible_playbook, tmp_path, changes, message):
+def test_wireguard_refuses_bad_input_before_any_change(role_check, changes, message):
     # Extra variables hold for both hosts: with wireguard_address, both ask for 10.0.0.1.
     variables = {"wireguard_network": local_network()} if changes is None else changes
-    result = run_role(ansible_playbook, tmp_path, "wireguard", variables)
+    result = role_check("wireguard", {"wireguard": HOSTS}, variables)
     assert result.returncode != 0
     assert message.format(network=local_network()) in result.stdout, result.stdout[-2000:]
     assert "Install WireGuard" not in result.stdout
@@ -58,8 +49,8 @@ def test_wireguard_refuses_bad_input_before_any_change(ansible_playbook, tmp_pat
     ([{"port": 80}, {"port": 80, "from": "laptop2"}], "firewall_rules[1].from: unknown peer name 'laptop2'"),
     ([{"port": 80, "proto": "icmp"}], "firewall_rules[0].proto: 'icmp' is not one of tcp, udp, any"),
 ], ids=["port-range", "unknown-peer", "proto"])
-def test_firewall_refuses_bad_rules_before_any_change(ansible_playbook, tmp_path, rules, message):
-    result = run_role(ansible_playbook, tmp_path, "firewall", {"firewall_rules": rules})
+def test_firewall_refuses_bad_rules_before_any_change(role_check, rules, message):
+    result = role_check("firewall", {"wireguard": HOSTS}, {"firewall_rules": rules})
     assert result.returncode != 0
     assert message in result.stdout, result.stdout[-2000:]
     assert "Install UFW" not in result.stdout

@@ -6,7 +6,6 @@ validation comes first, so each failure here happens before the packages are ins
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -18,15 +17,10 @@ GOOD = {
 }
 
 
-def run_role(ansible_playbook, tmp_path, variables):
-    inventory = tmp_path / "hosts.yml"
-    inventory.write_text(json.dumps({"all": {"children": {"postgresql": {"hosts": {
-        "box": {"ansible_connection": "local", "postgresql_role": "primary"},
-        "other": {"postgresql_role": "standby", "postgresql_address": "10.0.0.2"},
-    }}}}}))
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(json.dumps([{"hosts": "box", "roles": [{"role": "selfhost.stack.postgresql"}]}]))
-    return ansible_playbook(playbook, inventory, variables, "--check")
+GROUPS = {"postgresql": {
+    "box": {"ansible_connection": "local", "postgresql_role": "primary"},
+    "other": {"postgresql_role": "standby", "postgresql_address": "10.0.0.2"},
+}}
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -40,15 +34,15 @@ def run_role(ansible_playbook, tmp_path, variables):
     ({"postgresql_workload": "batch"}, "postgresql_workload"),
     ({"postgresql_role": "replica"}, "postgresql_role"),
 ], ids=["address", "replication-password", "user-name", "owner", "half-tls", "memory-claim", "workload", "role"])
-def test_postgresql_refuses_bad_input_before_any_change(ansible_playbook, tmp_path, changes, message):
-    result = run_role(ansible_playbook, tmp_path, {**GOOD, **changes})
+def test_postgresql_refuses_bad_input_before_any_change(role_check, changes, message):
+    result = role_check("postgresql", GROUPS, {**GOOD, **changes})
     assert result.returncode != 0
     assert message in result.stdout, result.stdout[-2000:]
     assert "Install PgBouncer" not in result.stdout
     assert "a-long-app-secret" not in result.stdout and "a-long-replication-secret" not in result.stdout
 
 
-def test_postgresql_accepts_good_input_up_to_the_install(ansible_playbook, tmp_path):
-    result = run_role(ansible_playbook, tmp_path, GOOD)
+def test_postgresql_accepts_good_input_up_to_the_install(role_check):
+    result = role_check("postgresql", GROUPS, GOOD)
     assert "Tune PostgreSQL to the hardware" in result.stdout
     assert "FAILED" not in result.stdout.split("Install PgBouncer")[0], result.stdout[-2000:]

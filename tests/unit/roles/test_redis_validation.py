@@ -6,7 +6,6 @@ three Sentinels: validation comes first, so each failure here happens before any
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -21,19 +20,11 @@ GOOD = {
 SECRETS = ("a-long-admin-secret", "a-long-replication-secret", "a-long-sentinel-secret", "a-long-app-secret")
 
 
-def run_role(ansible_playbook, tmp_path, variables):
-    inventory = tmp_path / "hosts.yml"
-    inventory.write_text(json.dumps({"all": {"children": {
-        "redis": {"hosts": {
-            "box": {"ansible_connection": "local"},
-            "other": {"redis_role": "replica", "redis_address": "10.0.0.2"},
-        }},
-        "redis_sentinel": {"hosts": {"box": {}, "other": {}, "app1": {"redis_address": "10.0.0.10"}}},
-        "two_sentinels": {"hosts": {"box": {}, "other": {}}},
-    }}}))
-    playbook = tmp_path / "play.yml"
-    playbook.write_text(json.dumps([{"hosts": "box", "roles": [{"role": "selfhost.stack.redis"}]}]))
-    return ansible_playbook(playbook, inventory, variables, "--check")
+GROUPS = {
+    "redis": {"box": {"ansible_connection": "local"}, "other": {"redis_role": "replica", "redis_address": "10.0.0.2"}},
+    "redis_sentinel": {"box": {}, "other": {}, "app1": {"redis_address": "10.0.0.10"}},
+    "two_sentinels": {"box": {}, "other": {}},
+}
 
 
 @pytest.mark.parametrize("changes, message", [
@@ -61,8 +52,8 @@ def run_role(ansible_playbook, tmp_path, variables):
 ], ids=["address", "no-primary", "two-primaries", "role", "two-sentinels", "quorum", "replication-password",
         "admin-password", "user-name", "reserved-user", "key-prefix", "key-space", "dangerous", "commands",
         "user-password", "half-tls", "maxmemory-share", "maxmemory-size", "policy"])
-def test_redis_refuses_bad_input_before_any_change(ansible_playbook, tmp_path, changes, message):
-    result = run_role(ansible_playbook, tmp_path, {**GOOD, **changes})
+def test_redis_refuses_bad_input_before_any_change(role_check, changes, message):
+    result = role_check("redis", GROUPS, {**GOOD, **changes})
     assert result.returncode != 0
     output = " ".join(result.stdout.split())
     assert message in output, result.stdout[-2000:]
@@ -70,7 +61,7 @@ def test_redis_refuses_bad_input_before_any_change(ansible_playbook, tmp_path, c
     assert not any(secret in result.stdout for secret in SECRETS)
 
 
-def test_redis_accepts_good_input_up_to_the_install(ansible_playbook, tmp_path):
-    result = run_role(ansible_playbook, tmp_path, GOOD)
+def test_redis_accepts_good_input_up_to_the_install(role_check):
+    result = role_check("redis", GROUPS, GOOD)
     assert "Refuse a maxmemory of nothing" in result.stdout
     assert "FAILED" not in result.stdout.split("Install Redis and Sentinel")[0], result.stdout[-2000:]
