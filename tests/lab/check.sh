@@ -1,12 +1,35 @@
 #!/usr/bin/env bash
-# The lab end to end, as a user runs it: `make lab`; then a second site.yml run must change
-# nothing, and every host must answer over plain SSH with systemd running; `make lab-destroy`
-# at the end, whatever happened.
+# The lab end to end, as a user runs it: `make lab` on hosts made fresh from the images; then a
+# second site.yml run must change nothing, and every host must answer over plain SSH with systemd
+# running; `make lab-destroy` at the end, whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 trap 'make --no-print-directory lab-destroy >/dev/null' EXIT
 
+hosts=$(ansible-inventory -i inventories/lab --list |
+  python3 -c 'import json, sys
+for host, hostvars in sorted(json.load(sys.stdin)["_meta"]["hostvars"].items()):
+    print(host, hostvars["ansible_host"], hostvars["wireguard_address"])')
+marker=/root/left-by-an-earlier-run
+
+echo "--- a lab left up by an earlier run is removed first: the converge starts from new hosts"
+# The result must depend on the commit only, not on what another run or checkout left on this
+# machine. Leave a lab up with a marker on every host, as such a run would, and remove it as every
+# lab stage does: make lab must then find hosts without the marker.
+make --no-print-directory lab-destroy >/dev/null
+ansible-playbook -i inventories/lab tests/lab/up.yml >/dev/null
+while read -r host _; do docker exec "selfhost-lab-$host" touch "$marker"; done <<<"$hosts"
+make --no-print-directory lab-destroy >/dev/null
+
 make --no-print-directory lab
+
+while read -r host _; do
+  if docker exec "selfhost-lab-$host" test -e "$marker"; then
+    echo "$host still holds $marker: the lab reused a host an earlier run left"
+    exit 1
+  fi
+done <<<"$hosts"
+echo "no host holds $marker: every host was made new from the images"
 
 echo "--- second site.yml run: must change nothing"
 recap=$(ansible-playbook -i inventories/lab playbooks/site.yml | sed -n '/^PLAY RECAP/,$p')
@@ -17,10 +40,6 @@ if grep -Eq '(changed|unreachable|failed)=[1-9]' <<<"$recap"; then
 fi
 
 echo "--- every lab host over SSH: systemd running, the firewall active, every VPN address answering"
-hosts=$(ansible-inventory -i inventories/lab --list |
-  python3 -c 'import json, sys
-for host, hostvars in sorted(json.load(sys.stdin)["_meta"]["hostvars"].items()):
-    print(host, hostvars["ansible_host"], hostvars["wireguard_address"])')
 vpn_addresses=$(awk '{printf "%s ", $3}' <<<"$hosts")
 # One SSH connection per host, shared by every command: the firewall's rate limit on SSH (six
 # new connections in 30 s) would refuse a check that opened one per command.
