@@ -31,13 +31,22 @@ while read -r host _; do
 done <<<"$hosts"
 echo "no host holds $marker: every host was made new from the images"
 
-echo "--- second site.yml run: must change nothing"
-recap=$(ansible-playbook -i inventories/lab playbooks/site.yml | sed -n '/^PLAY RECAP/,$p')
+echo "--- second site.yml run, with -vvv: must change nothing and show no secret of the inventory"
+output=$(mktemp /tmp/selfhost-lab-vvv.XXXXXX)
+started=$(date +%s)
+ansible-playbook -vvv -i inventories/lab playbooks/site.yml >"$output" 2>&1 || true
+recap=$(sed -n '/^PLAY RECAP/,$p' "$output")
 echo "$recap"
-if grep -Eq '(changed|unreachable|failed)=[1-9]' <<<"$recap"; then
+echo "the no-change run took $(($(date +%s) - started)) s (with -vvv)"
+if [ -z "$recap" ] || grep -Eq '(changed|unreachable|failed)=[1-9]' <<<"$recap"; then
+  grep -E -B2 -A12 '^(fatal|changed):' "$output" | tail -80
   echo "the second run was not a no-op"
   exit 1
 fi
+secrets_shown=0
+tests/lab/secrets_in_output.py inventories/lab "$output" || secrets_shown=1
+rm -f "$output"
+[ "$secrets_shown" = 0 ]
 
 echo "--- every lab host over SSH: systemd running, the firewall active, every VPN address answering"
 vpn_addresses=$(awk '{printf "%s ", $3}' <<<"$hosts")
