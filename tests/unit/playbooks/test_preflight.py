@@ -1,11 +1,23 @@
-"""site.yml refuses a bad inventory before it changes anything, and names the variable."""
+"""site.yml refuses a bad inventory before it changes anything, and names the variable.
+
+These tests run playbooks/preflight.yml, the play site.yml imports first, and never site.yml
+itself: their hosts are this machine (local connection), which a passing preflight must not lead
+to change. Each asserts where the run stopped, not only what it printed.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[3]
+
+# What a PostgreSQL host needs to pass its own checks.
+DATABASE = {"postgresql_address": "10.0.0.1", "postgresql_replication_password": "a-long-replication-secret"}
 
 
 def local_distribution():
@@ -16,12 +28,8 @@ def local_distribution():
     return {release["ID"].strip('"').capitalize(): [release["VERSION_ID"].strip('"').split(".")[0]]}
 
 
-# What a PostgreSQL host needs to pass its own checks.
-DATABASE = {"postgresql_address": "10.0.0.1", "postgresql_replication_password": "a-long-replication-secret"}
-
-
-def run_site(ansible_playbook, tmp_path, hosts, extra_vars=None):
-    """Runs site.yml against hosts on this machine (local connection) and returns the result."""
+def run_preflight(ansible_playbook, tmp_path, hosts, extra_vars=None):
+    """Runs the preflight against hosts on this machine (local connection) and returns the result."""
     inventory = {
         "all": {
             "hosts": {name: dict(values, ansible_connection="local") for name, values in hosts.items()},
@@ -32,7 +40,26 @@ def run_site(ansible_playbook, tmp_path, hosts, extra_vars=None):
         }
     }
     (tmp_path / "hosts.json").write_text(json.dumps(inventory))
-    return ansible_playbook("playbooks/site.yml", tmp_path / "hosts.json", extra_vars or {})
+    return ansible_playbook("playbooks/preflight.yml", tmp_path / "hosts.json", extra_vars or {})
+
+
+def failed_tasks(stdout):
+    """The tasks that failed, as 'role : task name', in the order the output shows them."""
+    failed, task = [], None
+    for line in stdout.splitlines():
+        started = re.match(r"TASK \[(.*)\] \**$", line)
+        if started:
+            task = started.group(1)
+        elif line.startswith("fatal: ") and task not in failed:
+            failed.append(task)
+    return failed
+
+
+def test_site_runs_the_preflight_first():
+    plays = yaml.safe_load((REPO / "playbooks/site.yml").read_text())
+    assert plays[0].get("ansible.builtin.import_playbook") == "preflight.yml"
+    preflight = yaml.safe_load((REPO / "playbooks/preflight.yml").read_text())
+    assert [play["any_errors_fatal"] for play in preflight] == [True]
 
 
 @pytest.mark.parametrize(
@@ -53,46 +80,56 @@ def run_site(ansible_playbook, tmp_path, hosts, extra_vars=None):
     ],
     ids=["two-primaries", "unknown-part", "duplicate-address"],
 )
-def test_bad_inventory_stops_the_run_before_any_change(ansible_playbook, tmp_path, hosts, message):
-    result = run_site(ansible_playbook, tmp_path, hosts)
+def test_bad_inventory_stops_the_run_at_the_inventory_check(ansible_playbook, tmp_path, hosts, message):
+    result = run_preflight(ansible_playbook, tmp_path, hosts)
     assert result.returncode != 0
     assert message in result.stdout
+    assert failed_tasks(result.stdout) == ["selfhost.stack.preflight : Check that the inventory is consistent"], \
+        result.stdout[-2000:]
     # Nothing after the inventory check ran, on any host: not even fact gathering.
     assert "Gather the minimal facts" not in result.stdout
-    assert "Report the deployment" not in result.stdout
 
 
 @pytest.mark.parametrize(
-    "hosts, message",
+    "hosts, message, task",
     [
         ({"hub": {"vpn": True, "wireguard_address": "10.0.9.1"}, "app": {"vpn": True}},
-         "wireguard_address: hub has 10.0.9.1, which is not a host address of wireguard_network 10.0.0.0/24"),
-        ({"hub": {"vpn": True, "wireguard_hub": "hubb"}}, "wireguard_hub: unknown peer name 'hubb'"),
+         "wireguard_address: hub has 10.0.9.1, which is not a host address of wireguard_network 10.0.0.0/24",
+         "selfhost.stack.wireguard : Refuse an inconsistent VPN"),
+        ({"hub": {"vpn": True, "wireguard_hub": "hubb"}}, "wireguard_hub: unknown peer name 'hubb'",
+         "selfhost.stack.wireguard : Refuse an inconsistent VPN"),
         ({"db1": {**DATABASE, "postgresql_role": "primary"},
           "db2": {**DATABASE, "postgresql_role": "standby", "postgresql_replication_password": "short"}},
-         "postgresql_replication_password: a group with standbys needs it"),
+         "postgresql_replication_password: a group with standbys needs it",
+         "selfhost.stack.postgresql : Refuse a standby without the replication password"),
     ],
     ids=["address-outside", "unknown-hub", "replication-password"],
 )
-def test_bad_service_inventory_stops_the_run_in_preflight(ansible_playbook, tmp_path, hosts, message):
-    result = run_site(ansible_playbook, tmp_path, hosts, {"preflight_supported_distributions": local_distribution()})
+def test_bad_service_inventory_stops_the_run_in_its_check(ansible_playbook, tmp_path, hosts, message, task):
+    result = run_preflight(ansible_playbook, tmp_path, hosts,
+                           {"preflight_supported_distributions": local_distribution()})
     assert result.returncode != 0
     assert message in result.stdout
-    assert "PLAY [Base system]" not in result.stdout
+    assert failed_tasks(result.stdout) == [task], result.stdout[-2000:]
 
 
 def test_unsupported_distribution_is_refused(ansible_playbook, tmp_path):
-    result = run_site(ansible_playbook, tmp_path, {"box": {}}, {"preflight_supported_distributions": {"Plan9": ["4"]}})
+    result = run_preflight(ansible_playbook, tmp_path, {"box": {}},
+                           {"preflight_supported_distributions": {"Plan9": ["4"]}})
     assert result.returncode != 0
-    assert "which is not in preflight_supported_distributions" in result.stdout
-    assert "Report the deployment" not in result.stdout
+    assert "box runs " in result.stdout and "which is not in preflight_supported_distributions" in result.stdout
+    assert failed_tasks(result.stdout) == ["selfhost.stack.preflight : Check that the distribution is supported"]
 
 
-def test_consistent_inventory_passes_on_to_the_host_checks(ansible_playbook, tmp_path):
-    """The positive path to the report is the smoke scenario's converge; here, only the gate."""
+def test_consistent_inventory_passes_every_check(ansible_playbook, tmp_path):
+    """The positive path: every inventory and service check passes, and nothing is changed."""
     hosts = {"db1": {**DATABASE, "postgresql_role": "primary"},
              "db2": {**DATABASE, "postgresql_role": "standby", "postgresql_address": "10.0.0.2"}}
-    result = run_site(ansible_playbook, tmp_path, hosts, {"preflight_supported_distributions": local_distribution()})
-    assert "The inventory is inconsistent" not in result.stdout
+    result = run_preflight(ansible_playbook, tmp_path, hosts,
+                           {"preflight_supported_distributions": local_distribution()})
+    # The last check asks for systemd, which a machine running the tests in a container may lack.
+    expected = [] if Path("/run/systemd/system").is_dir() else ["selfhost.stack.preflight : Check that systemd manages the host"]
+    assert failed_tasks(result.stdout) == expected, result.stdout[-3000:]
     assert "TASK [selfhost.stack.preflight : Check that the distribution is supported]" in result.stdout
-    assert "which is not in preflight_supported_distributions" not in result.stdout
+    recap = result.stdout.split("PLAY RECAP")[-1]
+    assert sorted(re.findall(r"(db[12]) +: ok=\d+ +changed=0 ", recap)) == ["db1", "db2"], recap
