@@ -44,7 +44,7 @@ if [ -z "$recap" ] || grep -Eq '(changed|unreachable|failed)=[1-9]' <<<"$recap";
   exit 1
 fi
 secrets_shown=0
-tests/lab/secrets_in_output.py inventories/lab "$output" || secrets_shown=1
+python3 tests/lab/secrets_in_output.py inventories/lab "$output" || secrets_shown=1
 rm -f "$output"
 [ "$secrets_shown" = 0 ]
 

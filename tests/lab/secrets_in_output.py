@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Fails when a run's output shows any secret value of an inventory.
 
-Usage: secrets_in_output.py INVENTORY OUTPUT_FILE
+Usage: python3 tests/lab/secrets_in_output.py INVENTORY OUTPUT_FILE
 
 The secrets are found by name, not listed by hand: every value, at any depth, of a variable or
 field whose name says it holds a secret (password, passphrase, secret, token, a private key's

@@ -35,7 +35,9 @@ GROUPS = {
     ({"redis_sentinel_group": "two_sentinels"}, "redis_sentinel_group: group 'two_sentinels' must be empty"),
     ({"redis_sentinel_quorum": 4}, "redis_sentinel_quorum must be from 1 to that number (got 4)"),
     ({"redis_replication_password": "short"}, "redis_replication_password (with replicas)"),
-    ({"redis_admin_password": ""}, "redis_admin_password, redis_replication_password (with replicas), redis_sentinel_password (with Sentinels) and the password of every redis_users entry: at least 16 characters"),
+    ({"redis_admin_password": ""}, "redis_admin_password, redis_replication_password (with replicas), "
+                                   "redis_sentinel_password (with Sentinels) and the password of every redis_users "
+                                   "entry: at least 16 characters"),
     ({"redis_users": [{"name": "App User", "password": "a-long-app-secret"}]}, "redis_users: each is"),
     ({"redis_users": [{"name": "default", "password": "a-long-app-secret"}]}, "redis_users: each is"),
     ({"redis_users": [{"name": "app", "password": "a-long-app-secret", "keys": ["~app:*"]}]}, "redis_users: each is"),
