@@ -234,17 +234,16 @@ from ansible_collections.selfhost.stack.plugins.module_utils.tenant_migrations i
     TENANT_MIGRATIONS,
     latest,
 )
+# The input is checked before connecting, by the rules site.yml's preflight applies too.
+from ansible_collections.selfhost.stack.plugins.module_utils.tenants import STATES, validate
 
 # The key of the advisory lock that serialises runs on one database: "selfhost" in ASCII.
 LOCK_KEY = 0x73656C66686F7374
 MIGRATIONS_TABLE = "schema_migrations"
-# Schema names a tenant must never get, whatever the prefix: dropping one would be a disaster.
-RESERVED_SCHEMAS = ("public", "information_schema")
 STATUS = {"present": "active", "suspended": "suspended"}
 TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 SEQUENCE_PRIVILEGES = "USAGE, SELECT"
 
-Tenant = namedtuple("Tenant", "id name state schema")
 RegistryRow = namedtuple("RegistryRow", "name schema status")
 # tables: the schema's tables that hold the tenant's data (schema_migrations left out);
 # usage: the app role holds USAGE on the schema; granted: it holds the rest of its grants.
@@ -255,51 +254,6 @@ TenantPlan = namedtuple("TenantPlan", "tenant actions applied pending")
 
 class PlanError(Exception):
     """The state found makes the wanted state unsafe or impossible to reach; nothing was run."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Input: everything is checked before connecting.
-
-def schema_problem(schema):
-    """Why a schema name may not be a tenant's, or None."""
-    if len(schema.encode("utf-8")) > postgresql.IDENTIFIER_MAX_BYTES:
-        return (f"the schema name {schema!r} (schema_prefix + id) must be at most "
-                f"{postgresql.IDENTIFIER_MAX_BYTES} bytes long")
-    if schema in RESERVED_SCHEMAS or schema.startswith("pg_"):
-        return f"the schema name {schema!r} (schema_prefix + id) is reserved"
-    return None
-
-
-def validate(params):
-    """The wanted tenants, and the list of what is wrong with the module's input."""
-    errors = [problem for problem in (
-        postgresql.identifier_problem(params["database"], "database"),
-        params["app_role"] and postgresql.identifier_problem(params["app_role"], "app_role"),
-        postgresql.identifier_problem(params["schema_prefix"], "schema_prefix"),
-    ) if problem]
-    prefix = params["schema_prefix"]
-    if not errors and prefix.startswith("pg_"):
-        errors.append(f"schema_prefix {prefix!r} starts with pg_, which PostgreSQL reserves")
-    tenants, first_index = [], {}
-    for index, spec in enumerate(params["tenants"]):
-        entry = f"tenants[{index}]"
-        tenant_id = spec.get("id")
-        problem = postgresql.identifier_problem(tenant_id, "id")
-        if problem:
-            errors.append(f"{entry}: {problem}")
-            continue
-        if tenant_id in first_index:
-            errors.append(f"{entry}: id {tenant_id!r} is already given by tenants[{first_index[tenant_id]}]")
-            continue
-        first_index[tenant_id] = index
-        problem = schema_problem(prefix + tenant_id)
-        if problem:
-            errors.append(f"{entry} (id {tenant_id!r}): {problem}")
-        name = tenant_id if spec.get("name") is None else spec["name"]
-        if not name.strip():
-            errors.append(f"{entry} (id {tenant_id!r}): name is empty")
-        tenants.append(Tenant(tenant_id, name, spec.get("state") or "present", prefix + tenant_id))
-    return tenants, errors
 
 
 # ---------------------------------------------------------------------------------------------
@@ -738,7 +692,7 @@ def main():
         tenants=dict(type="list", elements="dict", required=True, options=dict(
             id=dict(type="str", required=True),
             name=dict(type="str"),
-            state=dict(type="str", choices=["present", "suspended", "absent"], default="present"),
+            state=dict(type="str", choices=list(STATES), default="present"),
         )),
         database=dict(type="str", required=True),
         app_role=dict(type="str"),

@@ -102,8 +102,17 @@ def test_bad_inventory_stops_the_run_at_the_inventory_check(ansible_playbook, tm
           "db2": {**DATABASE, "postgresql_role": "standby", "postgresql_replication_password": "short"}},
          "postgresql_replication_password: a group with standbys needs it",
          "selfhost.stack.postgresql : Refuse a standby without the replication password"),
+        ({"db1": {**DATABASE, "postgresql_role": "primary", "postgresql_tenants": [{"id": "acme"}, {"id": "Globex"}]}},
+         "postgresql_tenants[1]: id 'Globex' must be a lower-case letter",
+         "selfhost.stack.postgresql : Refuse bad tenants"),
+        ({"box": {"firewall_rules": [{"port": 70000, "comment": "out of range"}]}},
+         "firewall_rules[0].port: 70000: expected a port number 1-65535",
+         "selfhost.stack.firewall : Refuse bad firewall rules"),
+        ({"box": {"firewall_rules": [{"port": 443}, {"port": 443, "proto": "tcpx"}]}},
+         "firewall_rules[1].proto: 'tcpx' is not one of tcp, udp, any",
+         "selfhost.stack.firewall : Refuse bad firewall rules"),
     ],
-    ids=["address-outside", "unknown-hub", "replication-password"],
+    ids=["address-outside", "unknown-hub", "replication-password", "bad-tenant", "port-out-of-range", "unknown-protocol"],
 )
 def test_bad_service_inventory_stops_the_run_in_its_check(ansible_playbook, tmp_path, hosts, message, task):
     result = run_preflight(ansible_playbook, tmp_path, hosts,

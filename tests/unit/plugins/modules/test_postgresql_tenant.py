@@ -18,8 +18,8 @@ from ansible_collections.selfhost.stack.plugins.modules.postgresql_tenant import
     PlanError,
     RegistryRow,
     SchemaState,
-    Tenant,
 )
+from ansible_collections.selfhost.stack.plugins.module_utils.tenants import Tenant
 
 psycopg = pytest.importorskip("psycopg")
 # Identifiers are quoted without a connection from psycopg 3.2 on; 3.1 needs one.
