@@ -36,6 +36,7 @@ def run_preflight(ansible_playbook, tmp_path, hosts, extra_vars=None):
             "children": {
                 "postgresql": {"hosts": {n: None for n, v in hosts.items() if "postgresql_role" in v}},
                 "wireguard": {"hosts": {n: None for n, v in hosts.items() if v.get("vpn")}},
+                "minio": {"hosts": {n: None for n, v in hosts.items() if "minio_address" in v}},
             },
         }
     }
@@ -111,8 +112,11 @@ def test_bad_inventory_stops_the_run_at_the_inventory_check(ansible_playbook, tm
         ({"box": {"firewall_rules": [{"port": 443}, {"port": 443, "proto": "tcpx"}]}},
          "firewall_rules[1].proto: 'tcpx' is not one of tcp, udp, any",
          "selfhost.stack.firewall : Refuse bad firewall rules"),
+        ({"box": {"base_ssh_port": 70000}}, "base_ssh_port must be 1-65535 (got 70000)",
+         "selfhost.stack.base : Check the SSH and fail2ban settings"),
     ],
-    ids=["address-outside", "unknown-hub", "replication-password", "bad-tenant", "port-out-of-range", "unknown-protocol"],
+    ids=["address-outside", "unknown-hub", "replication-password", "bad-tenant", "port-out-of-range", "unknown-protocol",
+         "ssh-port"],
 )
 def test_bad_service_inventory_stops_the_run_in_its_check(ansible_playbook, tmp_path, hosts, message, task):
     result = run_preflight(ansible_playbook, tmp_path, hosts,
@@ -142,3 +146,31 @@ def test_consistent_inventory_passes_every_check(ansible_playbook, tmp_path):
     assert "TASK [selfhost.stack.preflight : Check that the distribution is supported]" in result.stdout
     recap = result.stdout.split("PLAY RECAP")[-1]
     assert sorted(re.findall(r"(db[12]) +: ok=\d+ +changed=0 ", recap)) == ["db1", "db2"], recap
+
+
+def test_primary_that_is_really_a_standby_is_refused(ansible_playbook, tmp_path):
+    """After a failover the inventory's primary may hold a standby's data: the preflight looks."""
+    for major in range(13, 19):
+        cluster = tmp_path / "data" / str(major) / "main"
+        cluster.mkdir(parents=True)
+        (cluster / "standby.signal").touch()
+    hosts = {"db1": {**DATABASE, "postgresql_role": "primary", "postgresql_data_root": str(tmp_path / "data")}}
+    result = run_preflight(ansible_playbook, tmp_path, hosts, {"preflight_supported_distributions": local_distribution()})
+    assert result.returncode != 0
+    assert "postgresql_role: db1 is the primary in the inventory but its cluster is a standby" in result.stdout
+    assert failed_tasks(result.stdout) == ["selfhost.stack.postgresql : Refuse to treat a standby as the primary"], \
+        result.stdout[-2000:]
+
+
+def test_wrong_artifact_checksum_is_refused(ansible_playbook, tmp_path):
+    artifact = tmp_path / "minio"
+    artifact.write_bytes(b"not the server that was checked\n")
+    hosts = {"s3": {"minio_address": "10.0.0.5", "minio_root_user": "admin", "minio_root_password": "a-long-root-secret",
+                    "minio_artifact_file": str(artifact), "minio_artifact_sha256": "0" * 64}}
+    result = run_preflight(ansible_playbook, tmp_path, hosts, {"preflight_supported_distributions": local_distribution()})
+    assert result.returncode != 0
+    assert f"minio_artifact_file: {artifact} on the controller has sha256 " in result.stdout
+    assert "not minio_artifact_sha256 " + "0" * 64 in result.stdout
+    assert failed_tasks(result.stdout) == [
+        "selfhost.stack.minio : Refuse a controller artifact that is missing or does not match its checksum"], \
+        result.stdout[-2000:]
