@@ -152,22 +152,8 @@ def firewall_plan(declarations, extra_rules=None, guard_port=None):
     return _Plan(declarations, extra_rules or [], guard_port).build()
 
 
-def firewall_rule_errors(rules, sources=None):
-    """What is wrong with firewall_rules from the inventory, one sentence per problem naming the
-    entry; an empty list when nothing is. sources maps the names a rule's 'from' may use (the
-    VPN's, from the wireguard plan) to {cidr, interface}. The same checks as firewall_plan, so
-    the preflight refuses a rule before any host is changed."""
-    if NETADDR_IMPORT_ERROR is not None:
-        raise AnsibleFilterError("firewall_rule_errors needs netaddr on the controller") from NETADDR_IMPORT_ERROR
-    if not isinstance(rules, list):
-        return ["firewall_rules must be a list of rules"]
-    if not isinstance(sources or {}, Mapping):
-        raise AnsibleFilterError("firewall_rule_errors expects a mapping of sources")
-    return _Plan({"sources": {"sources": dict(sources or {})}}, rules, None).build()["errors"]
-
-
 class FilterModule:
     """selfhost.stack firewall filters."""
 
     def filters(self):
-        return {"firewall_plan": firewall_plan, "firewall_rule_errors": firewall_rule_errors}
+        return {"firewall_plan": firewall_plan}

@@ -25,12 +25,12 @@ def eventually(check, seconds=40, interval=2):
     return True
 
 
-def playbook(path, *options):
-    """Runs a playbook against the scenario's inventory, as molecule runs converge.
+def playbook(path, *options, inventory=None):
+    """Runs a playbook against the scenario's inventory (or `inventory`), as molecule runs converge.
 
     `path` is relative to the scenario's directory (converge.yml, ../../playbooks/...)."""
     return subprocess.run(
-        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], *options,
+        ["ansible-playbook", "-i", str(inventory or os.environ["MOLECULE_INVENTORY_FILE"]), *options,
          os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], path)],
         cwd=os.environ["MOLECULE_PROJECT_DIRECTORY"], capture_output=True, text=True, timeout=900, check=False,
         env=dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1"),

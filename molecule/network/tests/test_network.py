@@ -2,14 +2,18 @@
 comes back after a restart. Tests run in file order; the restart is last."""
 
 import json
+import os
+import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
+import yaml
 from scenario import changed_counts, eventually, on, playbook
 
 HUB, STANDBY, APP = "network-hub", "network-standby", "network-app"
 VPN = {HUB: "10.0.0.1", STANDBY: "10.0.0.2", APP: "10.0.0.10"}
-PROBE_PORT, WEB_PORT = 7000, 8080
+PROBE_PORT, WEB_PORT, MINIO_PORT = 7000, 8080, 9000
 
 
 def shared_address(name):
@@ -26,8 +30,31 @@ def connects(source, address, port):
     return "dropped" if result.rc == 124 else "refused"
 
 
-def converge(*options):
-    return playbook("converge.yml", *options)
+def converge(*options, inventory=None):
+    return playbook("converge.yml", *options, inventory=inventory)
+
+
+def inventory_without(tmp_path, host, group):
+    """A copy of the scenario's inventory (group_vars and host_vars beside it) in which `host` is
+    no longer in `group`; the copy's path."""
+    original = Path(os.environ["MOLECULE_INVENTORY_FILE"])
+    shutil.copytree(original.parent, tmp_path / "inventory")
+    copy = tmp_path / "inventory" / original.name
+    inventory = yaml.safe_load(copy.read_text())
+
+    def remove(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == group and isinstance(value, dict) and host in (value.get("hosts") or {}):
+                    del value["hosts"][host]
+                    return True
+                if remove(value):
+                    return True
+        return False
+
+    assert remove(inventory), f"{host} is in no group {group} of {original}"
+    copy.write_text(yaml.safe_dump(inventory))
+    return copy
 
 
 def peers(name):
@@ -127,6 +154,23 @@ def test_a_rule_removed_from_the_inventory_is_removed_from_the_host():
     removed = converge("--limit", APP)
     assert removed.returncode == 0, removed.stdout[-3000:]
     assert "temporary" not in ufw_rules(APP) and connects(HUB, VPN[APP], 9999) == "dropped"
+
+
+def test_a_host_taken_out_of_a_service_group_loses_its_openings_and_gets_them_back(tmp_path):
+    # The standby is a MinIO site: the app host (a client) gets through, to a port where nothing
+    # listens; the hub, neither a site nor an app host, is dropped.
+    assert connects(APP, VPN[STANDBY], MINIO_PORT) == "refused"
+    assert connects(HUB, VPN[STANDBY], MINIO_PORT) == "dropped"
+    left = converge("--limit", STANDBY, inventory=inventory_without(tmp_path, STANDBY, "minio"))
+    assert left.returncode == 0, left.stdout[-3000:]
+    assert "comment 'minio'" not in ufw_rules(STANDBY)
+    assert connects(APP, VPN[STANDBY], MINIO_PORT) == "dropped"
+    # Nothing about it is kept on the host: back in the group, the opening is back.
+    assert not on(STANDBY).file("/etc/selfhost/firewall.d").exists
+    back = converge("--limit", STANDBY)
+    assert back.returncode == 0, back.stdout[-3000:]
+    assert "comment 'minio'" in ufw_rules(STANDBY)
+    assert connects(APP, VPN[STANDBY], MINIO_PORT) == "refused"
 
 
 def test_tunnels_and_firewall_come_back_after_every_host_restarts():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.selfhost.stack.plugins.filter.firewall import FilterModule, firewall_plan, firewall_rule_errors
+from ansible_collections.selfhost.stack.plugins.filter.firewall import FilterModule, firewall_plan
 
 WIREGUARD = {
     "rules": [
@@ -25,7 +25,7 @@ def ufw(port, **changes):
 
 
 def test_filter_is_registered():
-    assert FilterModule().filters() == {"firewall_plan": firewall_plan, "firewall_rule_errors": firewall_rule_errors}
+    assert FilterModule().filters() == {"firewall_plan": firewall_plan}
 
 
 def test_declarations_and_inventory_rules_become_ufw_rules():
@@ -105,32 +105,3 @@ def test_unknown_names_list_the_known_sources():
 def test_bad_arguments_raise():
     with pytest.raises(AnsibleFilterError):
         firewall_plan([], [])
-
-
-@pytest.mark.parametrize("rule, error", [
-    ({"port": 70000}, "firewall_rules[0].port: 70000: expected a port number 1-65535"),
-    ({"port": 22, "proto": "tcpx"}, "firewall_rules[0].proto: 'tcpx' is not one of tcp, udp, any"),
-    ({"port": 22, "rule": "open"}, "firewall_rules[0].rule: 'open' is not one of allow, limit, deny, reject"),
-    ({"port": 22, "from": "vnp"}, "firewall_rules[0].from: unknown peer name 'vnp'"),
-    ("22/tcp", "firewall_rules[0]: expected a mapping"),
-])
-def test_rule_errors_name_the_entry(rule, error):
-    errors = firewall_rule_errors([rule], WIREGUARD["sources"])
-    assert len(errors) == 1 and errors[0].startswith(error), errors
-
-
-def test_rule_errors_accept_what_the_plan_accepts():
-    rules = [{"port": 5432, "from": "vpn"}, {"port": 9000, "from": "primary"}, {"port": "8000:8010", "proto": "udp"},
-             {"port": 443, "from": "192.0.2.0/24", "rule": "limit"}]
-    assert firewall_rule_errors(rules, WIREGUARD["sources"]) == []
-    assert firewall_plan({"wireguard": WIREGUARD}, rules)["errors"] == []
-
-
-def test_rule_errors_know_no_vpn_name_without_the_vpn():
-    assert firewall_rule_errors([{"port": 5432, "from": "vpn"}]) == [
-        "firewall_rules[0].from: unknown peer name 'vpn'; expected any, an address or network, "
-        "or a declared source (none declared)"]
-
-
-def test_rule_errors_refuse_a_value_that_is_not_a_list():
-    assert firewall_rule_errors({"port": 22}) == ["firewall_rules must be a list of rules"]

@@ -1,0 +1,37 @@
+# Copyright: selfhost.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's role settings as the inventory gives them, for filters that look across
+hosts and roles (the firewall's openings, the VPN plan): a host's own value of a role's variable,
+else the role's default, read from the role's defaults/main.yml, so that a default is written
+in one place only."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from ansible.errors import AnsibleFilterError
+
+ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
+
+
+@functools.lru_cache(maxsize=None)
+def role_defaults(role):
+    """The defaults of the collection's role `role`."""
+    return yaml.safe_load((ROLES_DIR / role / "defaults" / "main.yml").read_text()) or {}
+
+
+def setting(hostvars, host, name):
+    """The value of role variable `name` (its role is the name's first word) for `host`."""
+    defaults = role_defaults(name.split("_", 1)[0])
+    if name not in defaults:
+        raise AnsibleFilterError(f"{name} is not a variable of the collection's roles")
+    variables = hostvars.get(host) if isinstance(hostvars, Mapping) else None
+    if variables is not None and name in variables:
+        return variables[name]
+    if isinstance(defaults[name], str) and "{{" in defaults[name]:
+        raise AnsibleFilterError(f"{name}: its default is a template, which only its role can resolve")
+    return defaults[name]
