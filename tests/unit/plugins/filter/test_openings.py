@@ -51,8 +51,8 @@ def test_a_host_in_many_groups_opens_each_service_to_its_peers_only():
     assert openings["wireguard"]["sources"]["vpn"] == {"cidr": "10.0.0.0/24", "interface": "wg0"}
     # PostgreSQL and PgBouncer: the other host of the group and the app host; the NAS is no client.
     assert ports(openings, "postgresql") == {"5432,6432": ["10.0.0.10/32", "10.0.0.2/32"]}
-    assert ports(openings, "redis") == {"6379": ["10.0.0.10/32", "10.0.0.2/32"],
-                                         "26379": ["10.0.0.10/32", "10.0.0.2/32"]}
+    peers = ["10.0.0.10/32", "10.0.0.2/32"]
+    assert ports(openings, "redis") == {"6379": peers, "26379": peers}
     # MinIO: the other site (outside the VPN, at its own address) and the app host.
     assert ports(openings, "minio") == {"9000": ["10.0.0.10/32", "192.168.1.20/32"]}
 
