@@ -305,7 +305,7 @@ def wireguard_peer_keys(peers, hostvars, cached=None):
 
 def service_addresses(hosts, hostvars, variable, vpn=None):
     """Where a service on each of hosts is reached: the host's own `variable` when it sets one,
-    else its address in the VPN plan `vpn` (the fact wireguard_vpn); hosts with neither are left out."""
+    else its address in the VPN plan `vpn` (see vpn_plan); hosts with neither are left out."""
     nodes = (vpn or {}).get("nodes", {})
     addresses = {}
     for host in hosts:

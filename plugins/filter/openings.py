@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.selfhost.stack.plugins.filter.network import service_addresses, wireguard_plan
+from ansible_collections.selfhost.stack.plugins.filter.network import service_addresses
+from ansible_collections.selfhost.stack.plugins.filter.vpn import vpn_plan
 from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import setting
 
 # The group whose hosts run the application: each service opens its port to them.
@@ -26,19 +27,6 @@ class _Inventory:
     def group(self, host, variable):
         """The hosts of the group that the role variable `variable` (such as postgresql_group) names."""
         return list(self.groups.get(self.setting(host, variable)) or [])
-
-    def vpn(self, host):
-        """The VPN plan, as its members compute it; empty when there is no VPN or it is inconsistent
-        (the preflight refuses that case, naming the variable)."""
-        members = self.group(host, "wireguard_group")
-        if not members:
-            return {}
-        # The VPN's settings are its members' (a host outside the VPN may not see them).
-        first = host if host in members else members[0]
-        settings = {key: self.setting(first, f"wireguard_{key}")
-                    for key in ("group", "network", "port", "topology", "hub", "interface", "external_peers")}
-        plan = wireguard_plan(members, self.hostvars, settings)
-        return {} if plan["errors"] else plan
 
     def sources(self, host, hosts, address_variable, vpn, client_variable):
         """Where each of `hosts` other than `host` reaches a service on `host`, as /32 networks,
@@ -63,7 +51,7 @@ def firewall_openings(host, hostvars, groups):
         raise AnsibleFilterError("firewall_openings expects hostvars and groups")
     inventory = _Inventory(hostvars, groups)
     app = list(groups.get(APP_GROUP) or [])
-    vpn = inventory.vpn(host)
+    vpn = vpn_plan(host, hostvars, groups)
     openings = {"ssh": {"rules": [{"port": inventory.setting(host, "base_ssh_port"), "rule": "limit", "comment": "ssh"}]}}
 
     if host in inventory.group(host, "wireguard_group") and vpn:

@@ -1,0 +1,58 @@
+"""Unit tests for the vpn_plan filter: the VPN plan every role reads, from the inventory alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.selfhost.stack.plugins.filter.network import wireguard_plan
+from ansible_collections.selfhost.stack.plugins.filter.vpn import FilterModule, vpn_plan
+
+HOSTVARS = {
+    "primary": {"wireguard_address": "10.0.0.1"},
+    "standby": {},
+    "app1": {},
+    "nas": {"minio_address": "192.168.1.20"},
+}
+GROUPS = {"all": list(HOSTVARS), "wireguard": ["primary", "standby", "app1"], "minio": ["primary", "nas"]}
+
+
+def test_filter_is_registered():
+    assert FilterModule().filters()["vpn_plan"] is vpn_plan
+
+
+def test_every_host_computes_the_plan_the_wireguard_role_applies():
+    applied = wireguard_plan(GROUPS["wireguard"], HOSTVARS, {"network": "10.0.0.0/24"})
+    for host in HOSTVARS:
+        plan = vpn_plan(host, HOSTVARS, GROUPS)
+        assert plan["nodes"] == applied["nodes"]
+        assert plan["hub"] == "primary"
+    assert vpn_plan("standby", HOSTVARS, GROUPS)["nodes"]["standby"]["address"] == "10.0.0.2"
+
+
+def test_the_unit_is_the_hosts_own_tunnel_and_empty_outside_the_vpn():
+    assert vpn_plan("primary", HOSTVARS, GROUPS)["unit"] == "wg-quick@wg0.service"
+    assert vpn_plan("nas", HOSTVARS, GROUPS)["unit"] == ""
+    hostvars = dict(HOSTVARS, standby={"wireguard_interface": "wg1"})
+    assert vpn_plan("standby", hostvars, GROUPS)["unit"] == "wg-quick@wg1.service"
+
+
+def test_settings_and_group_come_from_the_inventory():
+    hostvars = {host: dict(values, wireguard_group="tunnel", wireguard_network="10.9.0.0/24",
+                           wireguard_address="") for host, values in HOSTVARS.items()}
+    groups = dict(GROUPS, tunnel=["standby", "app1"])
+    plan = vpn_plan("nas", hostvars, groups)
+    assert plan["network"] == "10.9.0.0/24"
+    assert {host: node["address"] for host, node in plan["nodes"].items()} == {"standby": "10.9.0.1", "app1": "10.9.0.2"}
+    assert plan["unit"] == ""
+
+
+def test_no_vpn_or_an_inconsistent_one_gives_an_empty_plan():
+    assert vpn_plan("primary", HOSTVARS, {"all": list(HOSTVARS)}) == {}
+    clash = dict(HOSTVARS, standby={"wireguard_address": "10.0.0.1"})
+    assert vpn_plan("primary", clash, GROUPS) == {}
+
+
+def test_refuses_what_is_not_an_inventory():
+    with pytest.raises(AnsibleFilterError, match="vpn_plan expects"):
+        vpn_plan("primary", None, GROUPS)
