@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.filter.network import service_addresses
 from ansible_collections.selfhost.stack.plugins.filter.vpn import vpn_plan
-from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import setting
+from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import group_hosts, setting
 
 # The group whose hosts run the application: each service opens its port to them.
 APP_GROUP = "app"
@@ -25,8 +25,7 @@ class _Inventory:
         return setting(self.hostvars, host, name)
 
     def group(self, host, variable):
-        """The hosts of the group that the role variable `variable` (such as postgresql_group) names."""
-        return list(self.groups.get(self.setting(host, variable)) or [])
+        return group_hosts(self.hostvars, self.groups, host, variable)
 
     def sources(self, host, hosts, address_variable, vpn, client_variable):
         """Where each of `hosts` other than `host` reaches a service on `host`, as /32 networks,

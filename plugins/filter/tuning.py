@@ -217,9 +217,10 @@ def _size_mb(value, total_mb, what):
     return int(number * SIZE_UNITS_MB[unit])
 
 
-def memory_budget(total_mb, claims=None, os_reserve="auto"):
+def memory_budget(total_mb, claims=None, os_reserve="auto", postgresql=True):
     """Split total_mb of RAM into a reserve for the OS, the claims of the other services on the host,
-    and the rest, which is PostgreSQL's."""
+    and the rest, which is PostgreSQL's; without PostgreSQL on the host (postgresql=False), the rest
+    stays free and the claims need only fit beside the reserve."""
     total = _whole(total_mb)
     if total is None or total < 1:
         raise AnsibleFilterError(f"memory_budget: the host's memory {total_mb!r} is not a whole number of MB, "
@@ -246,15 +247,19 @@ def memory_budget(total_mb, claims=None, os_reserve="auto"):
     else:
         reserve = _size_mb(os_reserve, total, "os_reserve")
 
-    postgresql = total - reserve - sum(claims_mb.values())
-    if postgresql < MIN_POSTGRESQL_MB:
-        taken = ", ".join(f"{service} {size} MB" for service, size in claims_mb.items()) or "none"
+    rest = total - reserve - sum(claims_mb.values())
+    taken = ", ".join(f"{service} {size} MB" for service, size in claims_mb.items()) or "none"
+    if not postgresql and rest < 0:
         raise AnsibleFilterError(f"memory_budget: of {total} MB, the OS reserve ({reserve} MB) and the claims "
-                                 f"({taken}) leave PostgreSQL {postgresql} MB; it needs at least "
+                                 f"({taken}) need {-rest} MB more than the host has. Lower the claims or "
+                                 "os_reserve, or give the host more RAM")
+    if postgresql and rest < MIN_POSTGRESQL_MB:
+        raise AnsibleFilterError(f"memory_budget: of {total} MB, the OS reserve ({reserve} MB) and the claims "
+                                 f"({taken}) leave PostgreSQL {rest} MB; it needs at least "
                                  f"{MIN_POSTGRESQL_MB} MB. Lower the claims or os_reserve, or give the host "
                                  "more RAM")
-    return {"total_mb": total, "os_reserve_mb": reserve, "claims_mb": claims_mb, "postgresql_mb": postgresql}
-
+    return {"total_mb": total, "os_reserve_mb": reserve, "claims_mb": claims_mb,
+            "postgresql_mb": rest if postgresql else 0}
 
 class FilterModule:
     """selfhost.stack tuning filters."""

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.filter.network import wireguard_plan
-from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import setting
+from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import group_hosts, setting
 
 # The settings the plan is computed from, the wireguard role's wireguard_<name>.
 PLAN_SETTINGS = ("group", "network", "port", "topology", "hub", "interface", "external_peers")
@@ -21,7 +21,7 @@ def vpn_plan(host, hostvars, groups):
     when there is no VPN or it is inconsistent (the preflight refuses that, naming the variable)."""
     if not isinstance(hostvars, Mapping) or not isinstance(groups, Mapping):
         raise AnsibleFilterError("vpn_plan expects a host name, hostvars and groups")
-    members = list(groups.get(setting(hostvars, host, "wireguard_group")) or [])
+    members = group_hosts(hostvars, groups, host, "wireguard_group")
     if not members:
         return {}
     # The VPN's settings are its members' (a host outside the VPN may not set them).

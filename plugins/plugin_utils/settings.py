@@ -35,3 +35,24 @@ def setting(hostvars, host, name):
     if isinstance(defaults[name], str) and "{{" in defaults[name]:
         raise AnsibleFilterError(f"{name}: its default is a template, which only its role can resolve")
     return defaults[name]
+
+
+# The collection's services, each with the role variable that names its group.
+SERVICE_GROUPS = {
+    "postgresql": "postgresql_group",
+    "redis": "redis_group",
+    "redis_sentinel": "redis_sentinel_group",
+    "minio": "minio_group",
+    "wireguard": "wireguard_group",
+}
+
+
+def group_hosts(hostvars, groups, host, variable):
+    """The hosts of the group that `host`'s role variable `variable` (such as redis_group) names."""
+    return list(groups.get(setting(hostvars, host, variable)) or [])
+
+
+def services(hostvars, groups, host):
+    """The collection's services `host` runs: those whose group holds it."""
+    return [service for service, variable in SERVICE_GROUPS.items()
+            if host in group_hosts(hostvars, groups, host, variable)]

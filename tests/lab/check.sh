@@ -65,6 +65,18 @@ while read -r host address _; do
   if grep -q silent <<<"$report"; then exit 1; fi
 done <<<"$hosts"
 
+echo "--- at boot, every service listening on a VPN address starts after the tunnel (systemd's own view)"
+# Each host's running services of the collection, and whether systemd orders each after wg-quick.
+while read -r host address _; do
+  order=$(lab_ssh "$address" "systemctl list-units --type=service --state=running --no-legend --plain \
+      'postgresql@*' pgbouncer redis-server redis-sentinel minio | while read -r unit _; do
+    after=\$(systemctl show -p After -p Wants --value \$unit | tr ' ' '\n' | grep -cx wg-quick@wg0.service)
+    echo \$unit:\$after; done")
+  echo "$host: units after the tunnel (unit:After/Wants naming wg-quick@wg0): ${order//$'\n'/ }"
+  [ -n "$order" ]
+  if grep -qv ':2$' <<<"$order"; then exit 1; fi
+done <<<"$hosts"
+
 echo "--- PostgreSQL: the standby streams from the primary, and app1 writes through PgBouncer over the VPN"
 token="lab-$(date +%s%N)"
 streaming=$(lab_ssh 172.29.0.11 "sudo -u postgres psql -XAtc 'SELECT application_name, state FROM pg_stat_replication'")

@@ -322,3 +322,12 @@ def test_memory_budget_parts_always_sum_to_total():
             if reserve == "auto":
                 assert result["os_reserve_mb"] == (max(512, total // 10) if result["claims_mb"] else 0)
     assert checked > 1000
+
+
+def test_memory_budget_without_postgresql_leaves_the_rest_free():
+    assert memory_budget(1024, {"redis": "30%"}, postgresql=False) == {
+        "total_mb": 1024, "os_reserve_mb": 512, "claims_mb": {"redis": 307}, "postgresql_mb": 0}
+    # What would starve PostgreSQL is fine without it, as long as it fits.
+    assert memory_budget(4096, {"redis": "3.3GB"}, postgresql=False)["claims_mb"] == {"redis": 3379}
+    with pytest.raises(AnsibleFilterError, match=r"the claims \(redis 2048 MB\) need 1536 MB more than the host has"):
+        memory_budget(1024, {"redis": "2GB"}, postgresql=False)

@@ -1,0 +1,60 @@
+# Copyright: selfhost.stack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a host runs, from its groups, and how its memory is shared among it: every role that sizes
+itself to the host (base's kernel settings, PostgreSQL's tuning, Redis's maxmemory) reads the
+same answer from the inventory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.selfhost.stack.plugins.filter.tuning import memory_budget
+from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import services, setting
+
+# The memory each service claims on its hosts, by the variable that sets it (the claim is named
+# after the variable, so that a refusal names it). PostgreSQL takes what the others leave.
+SERVICE_MEMORY = {"redis": "redis_maxmemory"}
+
+
+def _claims_of(runs):
+    """The services among `runs` that claim memory of their own."""
+    return [service for service in runs if service in SERVICE_MEMORY]
+
+
+def _inventory(hostvars, groups, name):
+    if not isinstance(hostvars, Mapping) or not isinstance(groups, Mapping):
+        raise AnsibleFilterError(f"{name} expects a host name, hostvars and groups")
+
+
+def host_services(host, hostvars, groups):
+    """The collection's services `host` runs (postgresql, redis, redis_sentinel, minio, wireguard),
+    from the groups that postgresql_group and the like name."""
+    _inventory(hostvars, groups, "host_services")
+    return services(hostvars, groups, host)
+
+
+def memory_plan(total_mb, host, hostvars, groups):
+    """memory_budget's split of total_mb for `host`: the claims of the services it runs (Redis's
+    redis_maxmemory on a Redis server), then postgresql_memory_claims (services outside the
+    collection), and the rest for PostgreSQL when the host runs it."""
+    _inventory(hostvars, groups, "memory_plan")
+    runs = services(hostvars, groups, host)
+    claims = {SERVICE_MEMORY[service]: setting(hostvars, host, SERVICE_MEMORY[service]) for service in _claims_of(runs)}
+    others = setting(hostvars, host, "postgresql_memory_claims") or {}
+    if not isinstance(others, Mapping):
+        raise AnsibleFilterError(f"memory_plan: postgresql_memory_claims {others!r} is not a mapping of service "
+                                 "name to size, such as {'minio': '10%'}")
+    for name in others:
+        if str(name).lower() in _claims_of(runs):
+            raise AnsibleFilterError(f"memory_plan: postgresql_memory_claims names {name}, which {host} runs from "
+                                     f"the collection; its claim is {SERVICE_MEMORY[str(name).lower()]}. Remove it")
+    claims.update(others)
+    return memory_budget(total_mb, claims, postgresql="postgresql" in runs)
+
+
+class FilterModule:
+    """selfhost.stack host filters."""
+
+    def filters(self):
+        return {"host_services": host_services, "memory_plan": memory_plan}
