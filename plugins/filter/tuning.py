@@ -261,6 +261,7 @@ def memory_budget(total_mb, claims=None, os_reserve="auto", postgresql=True):
     return {"total_mb": total, "os_reserve_mb": reserve, "claims_mb": claims_mb,
             "postgresql_mb": rest if postgresql else 0}
 
+
 class FilterModule:
     """selfhost.stack tuning filters."""
 
