@@ -66,10 +66,11 @@ while read -r host address _; do
 done <<<"$hosts"
 
 echo "--- at boot, every service listening on a VPN address starts after the tunnel (systemd's own view)"
-# Each host's running services of the collection, and whether systemd orders each after wg-quick.
+# Each host's running services of the collection (list-units globs match whole unit names, suffix
+# included), and whether systemd orders each after wg-quick.
 while read -r host address _; do
   order=$(lab_ssh "$address" "systemctl list-units --type=service --state=running --no-legend --plain \
-      'postgresql@*' pgbouncer redis-server redis-sentinel minio | while read -r unit _; do
+      'postgresql@*' pgbouncer.service redis-server.service redis-sentinel.service minio.service | while read -r unit _; do
     after=\$(systemctl show -p After -p Wants --value \$unit | tr ' ' '\n' | grep -cx wg-quick@wg0.service)
     echo \$unit:\$after; done")
   echo "$host: units after the tunnel (unit:After/Wants naming wg-quick@wg0): ${order//$'\n'/ }"
