@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a host runs, from its groups, and how its memory is shared among it: every role that sizes
 itself to the host (base's kernel settings, PostgreSQL's tuning, Redis's maxmemory) reads the
-same answer from the inventory."""
+same answer from the inventory. Also which host of a group the inventory names primary, and what
+kind of disk holds a path."""
 
 from __future__ import annotations
 
@@ -53,8 +54,47 @@ def memory_plan(total_mb, host, hostvars, groups):
     return memory_budget(total_mb, claims, postgresql="postgresql" in runs)
 
 
+def inventory_primary(hosts, hostvars, variable):
+    """The first of `hosts` whose `variable` (such as postgresql_role) is primary, a host without
+    it counting as one; '' when none is."""
+    if not isinstance(hostvars, Mapping) or not isinstance(variable, str):
+        raise AnsibleFilterError("inventory_primary expects a list of hosts, hostvars and a variable name")
+    for host in hosts or []:
+        variables = hostvars.get(host) or {}
+        if variables.get(variable, "primary") == "primary":
+            return host
+    return ""
+
+
+def disk_kind(path, facts):
+    """hdd when the disk under `path` spins, else ssd, from the Ansible facts (mounts, devices):
+    the longest mount point above the path, its device, and the disk whose name starts that
+    device's (sda for sda1, nvme0n1 for nvme0n1p2). A device the facts do not describe (md, dm,
+    a container's overlay) counts as ssd."""
+    if not isinstance(facts, Mapping):
+        raise AnsibleFilterError("disk_kind expects a path and ansible_facts")
+    under = str(path).rstrip("/") + "/"
+    device = ""
+    longest = -1
+    for mount in facts.get("mounts") or []:
+        point = str(mount.get("mount", ""))
+        if under.startswith(point.rstrip("/") + "/") and len(point) > longest:
+            longest = len(point)
+            device = str(mount.get("device", "")).rsplit("/", 1)[-1]
+    disks = [name for name in (facts.get("devices") or {}) if device.startswith(name)]
+    if not disks:
+        return "ssd"
+    disk = max(disks, key=len)
+    return "hdd" if str(facts["devices"][disk].get("rotational")) == "1" else "ssd"
+
+
 class FilterModule:
     """selfhost.stack host filters."""
 
     def filters(self):
-        return {"host_services": host_services, "memory_plan": memory_plan}
+        return {
+            "host_services": host_services,
+            "memory_plan": memory_plan,
+            "inventory_primary": inventory_primary,
+            "disk_kind": disk_kind,
+        }

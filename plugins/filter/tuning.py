@@ -5,7 +5,8 @@
 pg_tune reproduces the formulas of PGTune (https://pgtune.leopard.in.ua, le0pard/pgtune,
 src/features/configuration/configurationSlice.js at commit 830d3bb3, June 2026) for Linux, so
 the numbers can be checked against the web page. memory_budget decides what share of a host's
-RAM those formulas get when Redis or MinIO run on the same machine.
+RAM those formulas get when Redis or MinIO run on the same machine. pgbouncer_pools sizes
+PgBouncer's pools from the max_connections pg_tune gives.
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ SIZE_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(kb|mb|gb|tb|%)?\s*$", re.IGNO
 OS_RESERVE_MIN_MB = 512
 OS_RESERVE_PERCENT = 10
 MIN_POSTGRESQL_MB = MIN_MEMORY_MB
+# PgBouncer's pools: the databases share this part of max_connections (the rest stays for
+# superusers, replication and monitoring); a database's pool is this many server connections per
+# CPU, at least MIN_POOL_SIZE, within its share.
+POOLED_SHARE = 0.8
+POOL_PER_CPU = 4
+MIN_POOL_SIZE = 10
 
 
 def _whole(value):
@@ -262,8 +269,29 @@ def memory_budget(total_mb, claims=None, os_reserve="auto", postgresql=True):
             "postgresql_mb": rest if postgresql else 0}
 
 
+def pgbouncer_pools(max_connections, databases, cpus, pool_size=0):
+    """PgBouncer's max_db_connections and default_pool_size for the list `databases` sharing
+    POOLED_SHARE of PostgreSQL's max_connections on a host with `cpus` CPUs; pool_size, when
+    given, is the pool."""
+    connections = _whole(max_connections)
+    cores = _whole(cpus)
+    size = _whole(pool_size or 0)
+    if connections is None or connections < 1:
+        raise AnsibleFilterError(f"pgbouncer_pools: max_connections {max_connections!r} is not a whole number "
+                                 "above 0")
+    if cores is None or cores < 1:
+        raise AnsibleFilterError(f"pgbouncer_pools: cpus {cpus!r} is not a whole number above 0")
+    if size is None or size < 0:
+        raise AnsibleFilterError(f"pgbouncer_pools: pool_size {pool_size!r} is not a whole number (0: computed)")
+    if not isinstance(databases, (list, tuple)):
+        raise AnsibleFilterError(f"pgbouncer_pools: databases {databases!r} is not a list")
+    share = max(1, int(connections * POOLED_SHARE / max(len(databases), 1)))
+    return {"max_db_connections": share,
+            "default_pool_size": size or min(share, max(MIN_POOL_SIZE, cores * POOL_PER_CPU))}
+
+
 class FilterModule:
     """selfhost.stack tuning filters."""
 
     def filters(self):
-        return {"pg_tune": pg_tune, "memory_budget": memory_budget}
+        return {"pg_tune": pg_tune, "memory_budget": memory_budget, "pgbouncer_pools": pgbouncer_pools}

@@ -1,11 +1,14 @@
-"""Unit tests for the host filters: what a host runs, from its groups, and its memory plan."""
+"""Unit tests for the host filters: what a host runs, from its groups, its memory plan, the
+inventory's primary and the kind of disk under a path."""
 
 from __future__ import annotations
 
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.selfhost.stack.plugins.filter.host import FilterModule, host_services, memory_plan
+from ansible_collections.selfhost.stack.plugins.filter.host import (
+    FilterModule, disk_kind, host_services, inventory_primary, memory_plan,
+)
 
 # The reference topology: PostgreSQL and Redis share the primary and the standby; app1 runs a
 # Sentinel; cache1 is a Redis-only host.
@@ -24,7 +27,8 @@ def plan(total_mb, host, groups=None, **hostvars):
 
 
 def test_filters_are_registered():
-    assert FilterModule().filters() == {"host_services": host_services, "memory_plan": memory_plan}
+    assert FilterModule().filters() == {"host_services": host_services, "memory_plan": memory_plan,
+                                        "inventory_primary": inventory_primary, "disk_kind": disk_kind}
 
 
 @pytest.mark.parametrize("host, expected", [
@@ -100,3 +104,71 @@ def test_refuses_what_is_not_an_inventory():
         memory_plan(1024, "primary", HOSTVARS, None)
     with pytest.raises(AnsibleFilterError, match="host_services expects"):
         host_services("primary", None, GROUPS)
+
+
+@pytest.mark.parametrize("roles, expected", [
+    ({"primary": "primary", "standby": "standby"}, "primary"),
+    # A host without the variable is a primary; the first in the group's order wins.
+    ({"primary": "standby", "standby": "standby"}, "cache1"),
+    ({"primary": "standby"}, "standby"),
+    ({"primary": "standby", "standby": "replica", "cache1": "replica"}, ""),
+])
+def test_the_inventory_primary_is_the_first_host_named_primary(roles, expected):
+    hostvars = {host: ({"redis_role": roles[host]} if host in roles else {}) for host in GROUPS["all"]}
+    assert inventory_primary(GROUPS["redis"], hostvars, "redis_role") == expected
+
+
+def test_an_empty_group_has_no_primary():
+    assert inventory_primary([], HOSTVARS, "postgresql_role") == ""
+
+
+# Facts as Ansible gathers them: a root SSD, a spinning disk for the data, an NVMe drive, an md
+# array and an LVM volume (which the facts list without a disk of their own).
+FACTS = {
+    "mounts": [
+        {"mount": "/", "device": "/dev/sda2"},
+        {"mount": "/srv", "device": "/dev/sdb1"},
+        {"mount": "/srv/fast", "device": "/dev/nvme0n1p1"},
+        {"mount": "/srv/array", "device": "/dev/md0"},
+        {"mount": "/srv/lvm", "device": "/dev/mapper/vg-data"},
+        {"mount": "/srvx", "device": "/dev/sdb2"},
+    ],
+    "devices": {
+        "sda": {"rotational": "0"}, "sdb": {"rotational": "1"},
+        "nvme0n1": {"rotational": "0"}, "md0": {"rotational": "1"},
+    },
+}
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("/var/lib/postgresql", "ssd"),  # only / is above it
+    ("/srv/postgresql", "hdd"),
+    ("/srv", "hdd"),
+    ("/srv/", "hdd"),
+    ("/srv/fast/pg", "ssd"),  # the longest mount point wins over /srv
+    ("/srv/array/pg", "hdd"),
+    ("/srv/lvm/pg", "ssd"),  # a device the facts do not describe
+    ("/srvx/pg", "hdd"),  # /srvx, not /srv: a mount point matches whole names only
+])
+def test_the_disk_kind_is_that_of_the_longest_mount_above_the_path(path, expected):
+    assert disk_kind(path, FACTS) == expected
+
+
+@pytest.mark.parametrize("facts", [{}, {"mounts": [{"mount": "/", "device": "overlay"}], "devices": {}}])
+def test_without_a_described_disk_the_kind_is_ssd(facts):
+    assert disk_kind("/var/lib/postgresql", facts) == "ssd"
+
+
+def test_a_rotational_disk_whose_name_prefixes_another_is_not_taken_for_it():
+    facts = {"mounts": [{"mount": "/", "device": "/dev/sda1"}],
+             "devices": {"sd": {"rotational": "1"}, "sda": {"rotational": "0"}}}
+    assert disk_kind("/data", facts) == "ssd"
+
+
+@pytest.mark.parametrize("call", [
+    lambda: inventory_primary(["primary"], "hostvars", "redis_role"),
+    lambda: disk_kind("/data", "facts"),
+])
+def test_bad_arguments_are_refused(call):
+    with pytest.raises(AnsibleFilterError, match="expects"):
+        call()

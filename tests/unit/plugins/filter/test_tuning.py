@@ -8,7 +8,7 @@ import re
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.selfhost.stack.plugins.filter.tuning import FilterModule, memory_budget, pg_tune
+from ansible_collections.selfhost.stack.plugins.filter.tuning import FilterModule, memory_budget, pg_tune, pgbouncer_pools
 
 KB = {"kB": 1, "MB": 1024, "GB": 1024 * 1024}
 SIZE_SETTINGS = ("shared_buffers", "effective_cache_size", "maintenance_work_mem", "wal_buffers", "work_mem",
@@ -23,7 +23,7 @@ def kb(value):
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"pg_tune", "memory_budget"}
+    assert set(FilterModule().filters()) == {"pg_tune", "memory_budget", "pgbouncer_pools"}
 
 
 # What PGTune (https://pgtune.leopard.in.ua, OS type Linux) prints, worked out by hand from
@@ -331,3 +331,33 @@ def test_memory_budget_without_postgresql_leaves_the_rest_free():
     assert memory_budget(4096, {"redis": "3.3GB"}, postgresql=False)["claims_mb"] == {"redis": 3379}
     with pytest.raises(AnsibleFilterError, match=r"the claims \(redis 2048 MB\) need 1536 MB more than the host has"):
         memory_budget(1024, {"redis": "2GB"}, postgresql=False)
+
+
+@pytest.mark.parametrize("max_connections, databases, cpus, pool_size, expected", [
+    # 80 % of 200 for one database: 160; four per CPU on 2 CPUs is below the minimum of 10.
+    (200, ["app"], 2, 0, {"max_db_connections": 160, "default_pool_size": 10}),
+    # 16 CPUs want 64 per pool, within the share of 160.
+    (200, ["app"], 16, 0, {"max_db_connections": 160, "default_pool_size": 64}),
+    # 32 CPUs want 128, but two databases share 160: 80 each.
+    (200, ["app", "reports"], 32, 0, {"max_db_connections": 80, "default_pool_size": 80}),
+    # No database yet counts as one; inventory strings are read as numbers.
+    ("100", [], "4", 0, {"max_db_connections": 80, "default_pool_size": 16}),
+    # Many databases never make a share of 0.
+    (20, [f"db{n}" for n in range(40)], 2, 0, {"max_db_connections": 1, "default_pool_size": 1}),
+    # The user's pool size wins.
+    (200, ["app"], 2, 25, {"max_db_connections": 160, "default_pool_size": 25}),
+])
+def test_pgbouncer_pools_share_max_connections(max_connections, databases, cpus, pool_size, expected):
+    assert pgbouncer_pools(max_connections, databases, cpus, pool_size) == expected
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ((0, ["app"], 2), "max_connections 0"),
+    (("many", ["app"], 2), "max_connections 'many'"),
+    ((200, ["app"], 0), "cpus 0"),
+    ((200, "app", 2), "databases 'app' is not a list"),
+    ((200, ["app"], 2, -1), "pool_size -1"),
+])
+def test_pgbouncer_pools_refuse_bad_arguments(arguments, message):
+    with pytest.raises(AnsibleFilterError, match=re.escape(message)):
+        pgbouncer_pools(*arguments)
