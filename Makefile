@@ -11,7 +11,7 @@ help: ## list the commands
 setup: ## install the Debian packages, Docker engine and Python tools the commands need
 	@tests/setup.sh
 
-lab: setup ## start the lab (primary, standby, app1) and apply playbooks/site.yml to it over SSH
+lab: setup ## start the lab (primary, standby, app1, nas) and apply playbooks/site.yml to it over SSH
 	ansible-playbook $(LAB) tests/lab/up.yml
 	ansible-playbook $(LAB) playbooks/site.yml
 	@echo "The lab is up: reach each host with the ssh command above; remove it with: make lab-destroy"
