@@ -121,3 +121,11 @@ lab_ssh 172.29.0.21 "$s3 -X PUT -H 'x-amz-content-sha256: $payload_hash' --data-
 seen=$(lab_ssh 172.29.0.21 "for try in \$(seq 50); do $s3 http://10.0.0.2:9000/app-files/lab-probe 2>/dev/null && break; sleep 0.2; done")
 echo "site B serves the object app1 put on site A: $seen"
 [ "$seen" = "$token" ]
+
+echo "--- pgBackRest: one version on the database hosts and the repository host, which alone reads the repository"
+versions=$(for address in 172.29.0.11 172.29.0.12 172.29.0.30; do lab_ssh "$address" "pgbackrest version"; done | sort -u)
+echo "pgBackRest on the primary, the standby and the nas: ${versions//$'\n'/, }"
+[ "$(grep -c . <<<"$versions")" = 1 ]
+repository=$(lab_ssh 172.29.0.30 "stat -c '%U:%G %a' /data/pgbackrest; sudo -u nobody ls /data/pgbackrest 2>&1 >/dev/null | grep -c 'Permission denied'")
+echo "the nas's repository (owner, mode; another user's listing refused): ${repository//$'\n'/, }"
+[ "$repository" = "pgbackrest:pgbackrest 750"$'\n'"1" ]

@@ -37,6 +37,7 @@ def run_preflight(ansible_playbook, tmp_path, hosts, extra_vars=None):
                 "postgresql": {"hosts": {n: None for n, v in hosts.items() if "postgresql_role" in v}},
                 "wireguard": {"hosts": {n: None for n, v in hosts.items() if v.get("vpn")}},
                 "minio": {"hosts": {n: None for n, v in hosts.items() if "minio_address" in v}},
+                "backup_repository": {"hosts": {n: None for n, v in hosts.items() if v.get("repository")}},
             },
         }
     }
@@ -114,9 +115,13 @@ def test_bad_inventory_stops_the_run_at_the_inventory_check(ansible_playbook, tm
          "selfhost.stack.firewall : Refuse bad firewall rules"),
         ({"box": {"base_ssh_port": 70000}}, "base_ssh_port must be 1-65535 (got 70000)",
          "selfhost.stack.base : Check the SSH and fail2ban settings"),
+        ({"db1": {**DATABASE, "postgresql_role": "primary"}, "nas1": {"repository": True},
+          "nas2": {"repository": True}},
+         "backup_repository_group: group 'backup_repository' holds nas1, nas2; it takes one host",
+         "selfhost.stack.backup : Refuse more than one repository host"),
     ],
     ids=["address-outside", "unknown-hub", "replication-password", "bad-tenant", "port-out-of-range", "unknown-protocol",
-         "ssh-port"],
+         "ssh-port", "two-repositories"],
 )
 def test_bad_service_inventory_stops_the_run_in_its_check(ansible_playbook, tmp_path, hosts, message, task):
     result = run_preflight(ansible_playbook, tmp_path, hosts,
@@ -137,7 +142,8 @@ def test_unsupported_distribution_is_refused(ansible_playbook, tmp_path):
 def test_consistent_inventory_passes_every_check(ansible_playbook, tmp_path):
     """The positive path: every inventory and service check passes, and nothing is changed."""
     hosts = {"db1": {**DATABASE, "postgresql_role": "primary"},
-             "db2": {**DATABASE, "postgresql_role": "standby", "postgresql_address": "10.0.0.2"}}
+             "db2": {**DATABASE, "postgresql_role": "standby", "postgresql_address": "10.0.0.2"},
+             "nas": {"repository": True}}
     result = run_preflight(ansible_playbook, tmp_path, hosts,
                            {"preflight_supported_distributions": local_distribution()})
     # The last check asks for systemd, which a machine running the tests in a container may lack.
@@ -145,7 +151,9 @@ def test_consistent_inventory_passes_every_check(ansible_playbook, tmp_path):
     assert failed_tasks(result.stdout) == expected, result.stdout[-3000:]
     assert "TASK [selfhost.stack.preflight : Check that the distribution is supported]" in result.stdout
     recap = result.stdout.split("PLAY RECAP")[-1]
-    assert sorted(re.findall(r"(db[12]) +: ok=\d+ +changed=0 ", recap)) == ["db1", "db2"], recap
+    assert sorted(re.findall(r"(db[12]|nas) +: ok=\d+ +changed=0 ", recap)) == ["db1", "db2", "nas"], recap
+    # The backups' checks ran too: one release on the database hosts and the repository host.
+    assert "TASK [selfhost.stack.backup : Refuse database and repository hosts on different releases]" in result.stdout
 
 
 def test_primary_that_is_really_a_standby_is_refused(ansible_playbook, tmp_path):
