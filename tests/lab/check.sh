@@ -126,6 +126,7 @@ echo "--- pgBackRest: one version on the database hosts and the repository host,
 versions=$(for address in 172.29.0.11 172.29.0.12 172.29.0.30; do lab_ssh "$address" "pgbackrest version"; done | sort -u)
 echo "pgBackRest on the primary, the standby and the nas: ${versions//$'\n'/, }"
 [ "$(grep -c . <<<"$versions")" = 1 ]
-repository=$(lab_ssh 172.29.0.30 "stat -c '%U:%G %a' /data/pgbackrest; sudo -u nobody ls /data/pgbackrest 2>&1 >/dev/null | grep -c 'Permission denied'")
-echo "the nas's repository (owner, mode; another user's listing refused): ${repository//$'\n'/, }"
-[ "$repository" = "pgbackrest:pgbackrest 750"$'\n'"1" ]
+repository=$(lab_ssh 172.29.0.30 "sudo stat -c '%U:%G %a' /data /data/pgbackrest; \
+  sudo -u nobody ls /data/pgbackrest 2>&1 >/dev/null | grep -c 'Permission denied'")
+echo "the nas's /data and repository (owner, mode), and another user's listing refused: ${repository//$'\n'/, }"
+[ "$repository" = "root:root 755"$'\n'"pgbackrest:pgbackrest 750"$'\n'"1" ]
