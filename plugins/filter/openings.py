@@ -27,13 +27,14 @@ class _Inventory:
     def group(self, host, variable):
         return group_hosts(self.hostvars, self.groups, host, variable)
 
-    def sources(self, host, hosts, address_variable, vpn, client_variable):
+    def sources(self, host, hosts, address_variable, vpn, client_variable=None):
         """Where each of `hosts` other than `host` reaches a service on `host`, as /32 networks,
         then the inventory's extra client addresses."""
         others = [other for other in dict.fromkeys(hosts) if other != host]
         addresses = service_addresses(others, self.hostvars, address_variable, vpn)
         found = [f"{address}/32" for address in addresses.values()]
-        return list(dict.fromkeys(found + list(self.setting(host, client_variable))))
+        clients = list(self.setting(host, client_variable)) if client_variable else []
+        return list(dict.fromkeys(found + clients))
 
 
 def _rules(sources, port, comment):
@@ -45,7 +46,9 @@ def firewall_openings(host, hostvars, groups):
     that selfhost.stack.firewall_plan turns into rules. SSH for every host; WireGuard for the
     VPN's members (its port, the hub's forwarding, and the names 'vpn' and each peer as
     sources); PostgreSQL and PgBouncer, Redis and Sentinel, and MinIO for the hosts of their
-    groups, each from its group's other hosts, the app hosts and its *_client_addresses."""
+    groups, each from its group's other hosts, the app hosts and its *_client_addresses; and
+    pgBackRest's TLS server, on the repository host from the database hosts and on the database
+    hosts from the repository host."""
     if not isinstance(hostvars, Mapping) or not isinstance(groups, Mapping):
         raise AnsibleFilterError("firewall_openings expects hostvars and groups")
     inventory = _Inventory(hostvars, groups)
@@ -81,6 +84,14 @@ def firewall_openings(host, hostvars, groups):
     if host in sites:
         sources = inventory.sources(host, sites + app, "minio_address", vpn, "minio_client_addresses")
         openings["minio"] = {"rules": _rules(sources, inventory.setting(host, "minio_port"), "minio")}
+
+    # The repository host runs the backups, which read each database host's data through its
+    # pgBackRest server; the database hosts push WAL to the repository host's.
+    databases, repositories = inventory.group(host, "postgresql_group"), inventory.group(host, "backup_repository_group")
+    peers = (databases if host in repositories else []) + (repositories if host in databases else [])
+    if any(peer != host for peer in peers):
+        sources = inventory.sources(host, peers, "backup_address", vpn)
+        openings["pgbackrest"] = {"rules": _rules(sources, inventory.setting(host, "backup_tls_port"), "pgbackrest")}
     return openings
 
 

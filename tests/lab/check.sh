@@ -130,3 +130,16 @@ repository=$(lab_ssh 172.29.0.30 "sudo stat -c '%U:%G %a' /data /data/pgbackrest
   sudo -u nobody ls /data/pgbackrest 2>&1 >/dev/null | grep -c 'Permission denied'")
 echo "the nas's /data and repository (owner, mode), and another user's listing refused: ${repository//$'\n'/, }"
 [ "$repository" = "root:root 755"$'\n'"pgbackrest:pgbackrest 750"$'\n'"1" ]
+
+echo "--- pgBackRest's TLS port: open between the database hosts and the nas (refused: no server yet), dropped for app1"
+# refused: the firewall lets the connection through to a port where nothing listens yet;
+# dropped: the firewall drops it (no answer within 3 s).
+port_state() {
+  lab_ssh "$1" "timeout 3 bash -c 'exec 3<>/dev/tcp/$2/$3' 2>&1; echo rc=\$?" |
+    awk '/refused/ {state="refused"} /^rc=124$/ {state="dropped"} /^rc=0$/ {state="open"} END {print state}'
+}
+states="primary>nas:$(port_state 172.29.0.11 10.0.0.20 8432) standby>nas:$(port_state 172.29.0.12 10.0.0.20 8432)"
+states+=" nas>primary:$(port_state 172.29.0.30 10.0.0.1 8432) app1>nas:$(port_state 172.29.0.21 10.0.0.20 8432)"
+states+=" app1>primary:$(port_state 172.29.0.21 10.0.0.1 8432)"
+echo "$states"
+[ "$states" = "primary>nas:refused standby>nas:refused nas>primary:refused app1>nas:dropped app1>primary:dropped" ]

@@ -119,9 +119,12 @@ def test_bad_inventory_stops_the_run_at_the_inventory_check(ansible_playbook, tm
           "nas2": {"repository": True}},
          "backup_repository_group: group 'backup_repository' holds nas1, nas2; it takes one host",
          "selfhost.stack.backup : Refuse more than one repository host"),
+        ({"db1": {**DATABASE, "postgresql_role": "primary"}, "nas": {"repository": True, "backup_address": "10.0.0.20"}},
+         "backup_address: db1 has no private address for pgBackRest's TLS server",
+         "selfhost.stack.backup : Refuse a pgBackRest host with no private address"),
     ],
     ids=["address-outside", "unknown-hub", "replication-password", "bad-tenant", "port-out-of-range", "unknown-protocol",
-         "ssh-port", "two-repositories"],
+         "ssh-port", "two-repositories", "backup-address"],
 )
 def test_bad_service_inventory_stops_the_run_in_its_check(ansible_playbook, tmp_path, hosts, message, task):
     result = run_preflight(ansible_playbook, tmp_path, hosts,
@@ -141,9 +144,9 @@ def test_unsupported_distribution_is_refused(ansible_playbook, tmp_path):
 
 def test_consistent_inventory_passes_every_check(ansible_playbook, tmp_path):
     """The positive path: every inventory and service check passes, and nothing is changed."""
-    hosts = {"db1": {**DATABASE, "postgresql_role": "primary"},
-             "db2": {**DATABASE, "postgresql_role": "standby", "postgresql_address": "10.0.0.2"},
-             "nas": {"repository": True}}
+    hosts = {"db1": {**DATABASE, "postgresql_role": "primary", "backup_address": "10.0.0.1"},
+             "db2": {**DATABASE, "postgresql_role": "standby", "postgresql_address": "10.0.0.2", "backup_address": "10.0.0.2"},
+             "nas": {"repository": True, "backup_address": "10.0.0.20"}}
     result = run_preflight(ansible_playbook, tmp_path, hosts,
                            {"preflight_supported_distributions": local_distribution()})
     # The last check asks for systemd, which a machine running the tests in a container may lack.

@@ -120,3 +120,21 @@ def test_settings_fall_back_to_the_roles_defaults():
     assert setting({"db": {"postgresql_port": 5433}}, "db", "postgresql_port") == 5433
     with pytest.raises(AnsibleFilterError, match="postgresql_prot is not a variable"):
         setting({}, "db", "postgresql_prot")
+
+
+def test_pgbackrest_opens_the_repository_to_the_database_hosts_and_them_to_the_repository():
+    hostvars, groups = inventory(groups={"backup_repository": ["nas"]}, nas={"backup_address": "192.168.1.20"})
+    assert ports(firewall_openings("nas", hostvars, groups), "pgbackrest") == {"8432": ["10.0.0.1/32", "10.0.0.2/32"]}
+    for database in ("primary", "standby"):
+        assert ports(firewall_openings(database, hostvars, groups), "pgbackrest") == {"8432": ["192.168.1.20/32"]}
+    # Neither an app host nor a host once the repository group is empty.
+    assert "pgbackrest" not in firewall_openings("app1", hostvars, groups)
+    assert "pgbackrest" not in firewall_openings("primary", *inventory())
+
+
+def test_pgbackrest_on_an_all_in_one_host_opens_nothing_and_follows_the_port_setting():
+    hostvars, groups = inventory(groups={"backup_repository": ["primary"]}, primary={"backup_tls_port": 8433})
+    assert "pgbackrest" in firewall_openings("standby", hostvars, groups)
+    assert ports(firewall_openings("primary", hostvars, groups), "pgbackrest") == {"8433": ["10.0.0.2/32"]}
+    lone, lone_groups = inventory(groups={"backup_repository": ["primary"], "postgresql": ["primary"]})
+    assert "pgbackrest" not in firewall_openings("primary", lone, lone_groups)
