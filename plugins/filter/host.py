@@ -54,16 +54,19 @@ def memory_plan(total_mb, host, hostvars, groups):
     return memory_budget(total_mb, claims, postgresql="postgresql" in runs)
 
 
+def inventory_primaries(hosts, hostvars, variable):
+    """The hosts of `hosts` whose `variable` (such as postgresql_role) is primary, a host without
+    it counting as one, in the inventory's order: a group is sound when this holds one host."""
+    if not isinstance(hostvars, Mapping) or not isinstance(variable, str):
+        raise AnsibleFilterError("inventory_primaries expects a list of hosts, hostvars and a variable name")
+    return [host for host in hosts or [] if (hostvars.get(host) or {}).get(variable, "primary") == "primary"]
+
+
 def inventory_primary(hosts, hostvars, variable):
-    """The first of `hosts` whose `variable` (such as postgresql_role) is primary, a host without
-    it counting as one; '' when none is."""
+    """The first of inventory_primaries; '' when there is none."""
     if not isinstance(hostvars, Mapping) or not isinstance(variable, str):
         raise AnsibleFilterError("inventory_primary expects a list of hosts, hostvars and a variable name")
-    for host in hosts or []:
-        variables = hostvars.get(host) or {}
-        if variables.get(variable, "primary") == "primary":
-            return host
-    return ""
+    return next(iter(inventory_primaries(hosts, hostvars, variable)), "")
 
 
 def disk_kind(path, facts):
@@ -95,6 +98,7 @@ class FilterModule:
         return {
             "host_services": host_services,
             "memory_plan": memory_plan,
+            "inventory_primaries": inventory_primaries,
             "inventory_primary": inventory_primary,
             "disk_kind": disk_kind,
         }

@@ -8,11 +8,12 @@ import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import setting
 
-# A service group, the host variable that gives a member its part, the parts allowed, and how
-# many members must take the first part. Each service role adds its line when it lands.
+# The role variable that names a service's group (the inventory may rename it), the host variable
+# that gives a member its part, the parts allowed, and how many members must take the first part.
 SERVICE_PARTS = {
-    "postgresql": ("postgresql_role", ("primary", "standby"), 1),
+    "postgresql_group": ("postgresql_role", ("primary", "standby"), 1),
 }
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -50,7 +51,8 @@ def topology_errors(groups, hostvars):
         else:
             owner_of_address[address] = host
 
-    for group, (variable, parts, leaders) in SERVICE_PARTS.items():
+    for group_variable, (variable, parts, leaders) in SERVICE_PARTS.items():
+        group = setting(hostvars, hosts[0], group_variable) if hosts else ""
         members = set(groups.get(group, []))
         for host in hosts:
             part = hostvars.get(host, {}).get(variable)

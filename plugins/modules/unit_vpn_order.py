@@ -54,9 +54,9 @@ path:
 
 import os
 import re
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.selfhost.stack.plugins.module_utils.files import atomic_write
 
 SYSTEMD_DIR = "/etc/systemd/system"
 DROPIN = "selfhost-after-vpn.conf"
@@ -76,22 +76,6 @@ def dropin(vpn_unit):
     """The drop-in's text."""
     return (f"# Managed by selfhost.stack: listens on an address of {vpn_unit}.\n"
             f"[Unit]\nWants={vpn_unit}\nAfter={vpn_unit}\n")
-
-
-def write(path, text):
-    """Writes text to path atomically, mode 0644."""
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".selfhost-")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def main():
@@ -117,7 +101,7 @@ def main():
         if after is None:
             os.unlink(path)
         else:
-            write(path, after)
+            atomic_write(path, after, 0o644)
     diff = {"before": before or "", "after": after or "", "before_header": path, "after_header": path}
     module.exit_json(changed=changed, path=path, diff=diff if changed else {})
 

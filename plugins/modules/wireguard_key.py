@@ -56,9 +56,9 @@ import base64
 import binascii
 import os
 import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.selfhost.stack.plugins.module_utils.files import atomic_write
 
 
 def is_key(text):
@@ -67,21 +67,6 @@ def is_key(text):
         return len(base64.b64decode(text.strip(), validate=True)) == 32
     except (binascii.Error, ValueError):
         return False
-
-
-def write_private(path, key):
-    """Writes key to path atomically; the file is mode 0600 from its first byte."""
-    directory = os.path.dirname(path) or "."
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".wireguard-key-")
-    try:
-        with os.fdopen(handle, "w", encoding="ascii") as out:
-            out.write(key.strip() + "\n")
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
 
 
 def main():
@@ -110,7 +95,7 @@ def main():
         rc, private, err = module.run_command([wg, "genkey"])
         if rc != 0 or not is_key(private):
             module.fail_json(msg=f"wg genkey failed: {err.strip()}")
-        write_private(path, private)
+        atomic_write(path, private.strip() + "\n", 0o600)
 
     rc, public, err = module.run_command([wg, "pubkey"], data=private.strip())
     if rc != 0 or not is_key(public):

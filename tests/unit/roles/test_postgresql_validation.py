@@ -33,7 +33,9 @@ GROUPS = {"postgresql": {
     ({"postgresql_memory_claims": {"redis": "120%"}}, "redis"),
     ({"postgresql_workload": "batch"}, "postgresql_workload"),
     ({"postgresql_role": "replica"}, "postgresql_role"),
-], ids=["address", "replication-password", "user-name", "owner", "half-tls", "memory-claim", "workload", "role"])
+    ({"postgresql_role": "standby"}, "exactly one host with postgresql_role=primary, the others standbys (got none)"),
+], ids=["address", "replication-password", "user-name", "owner", "half-tls", "memory-claim", "workload", "role",
+        "no-primary"])
 def test_postgresql_refuses_bad_input_before_any_change(role_check, changes, message):
     result = role_check("postgresql", GROUPS, {**GOOD, **changes})
     assert result.returncode != 0

@@ -30,7 +30,7 @@ GROUPS = {
 @pytest.mark.parametrize("changes, message", [
     ({"redis_address": ""}, "redis_address: every host of 'redis' and 'redis_sentinel' needs a private"),
     ({"redis_role": "replica"}, "redis_role: group 'redis' (redis_group) must hold exactly one host"),
-    ({"redis_role": "primary"}, "(got 2 primaries)"),
+    ({"redis_role": "primary"}, "(got box, other)"),
     ({"redis_role": "master"}, "redis_role must be one of: primary, replica, got: master"),
     ({"redis_sentinel_group": "two_sentinels"}, "redis_sentinel_group: group 'two_sentinels' must be empty"),
     ({"redis_sentinel_quorum": 4}, "redis_sentinel_quorum must be from 1 to that number (got 4)"),

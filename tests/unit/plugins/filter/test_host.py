@@ -7,7 +7,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.filter.host import (
-    FilterModule, disk_kind, host_services, inventory_primary, memory_plan,
+    FilterModule, disk_kind, host_services, inventory_primaries, inventory_primary, memory_plan,
 )
 
 # The reference topology: PostgreSQL and Redis share the primary and the standby; app1 runs a
@@ -28,6 +28,7 @@ def plan(total_mb, host, groups=None, **hostvars):
 
 def test_filters_are_registered():
     assert FilterModule().filters() == {"host_services": host_services, "memory_plan": memory_plan,
+                                        "inventory_primaries": inventory_primaries,
                                         "inventory_primary": inventory_primary, "disk_kind": disk_kind}
 
 
@@ -120,6 +121,18 @@ def test_the_inventory_primary_is_the_first_host_named_primary(roles, expected):
 
 def test_an_empty_group_has_no_primary():
     assert inventory_primary([], HOSTVARS, "postgresql_role") == ""
+    assert inventory_primaries([], HOSTVARS, "postgresql_role") == []
+
+
+@pytest.mark.parametrize("roles, expected", [
+    ({"primary": "primary", "standby": "replica", "cache1": "replica"}, ["primary"]),
+    # The validate tasks refuse a group of two primaries, or of none, naming them.
+    ({"primary": "primary", "standby": "replica"}, ["primary", "cache1"]),
+    ({"primary": "replica", "standby": "replica", "cache1": "replica"}, []),
+])
+def test_the_inventory_primaries_are_every_host_named_primary(roles, expected):
+    hostvars = {host: ({"redis_role": roles[host]} if host in roles else {}) for host in GROUPS["all"]}
+    assert inventory_primaries(GROUPS["redis"], hostvars, "redis_role") == expected
 
 
 # Facts as Ansible gathers them: a root SSD, a spinning disk for the data, an NVMe drive, an md

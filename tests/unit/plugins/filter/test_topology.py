@@ -97,6 +97,17 @@ def test_part_outside_its_group_is_refused():
     assert errors == ["postgresql_role: 'app1' sets it but is not in group 'postgresql'"]
 
 
+def test_a_renamed_group_is_checked_under_its_new_name():
+    groups = dict(REFERENCE_GROUPS, databases=REFERENCE_GROUPS["postgresql"], postgresql=[])
+    renamed = {host: dict(values, postgresql_group="databases") for host, values in REFERENCE_HOSTVARS.items()}
+    assert topology_errors(groups, renamed) == []
+    renamed["standby"]["postgresql_role"] = "primary"
+    assert topology_errors(groups, renamed) == [
+        "postgresql_role: group 'databases' needs exactly 1 host with postgresql_role=primary, "
+        "found 2 (primary, standby)"
+    ]
+
+
 def test_every_problem_is_reported_at_once():
     hostvars = with_hostvars(app2={"ansible_host": "203.0.113.20"}, standby={"postgresql_role": "x"})
     groups = dict(REFERENCE_GROUPS, all=REFERENCE_GROUPS["all"] + ["Bad_Name"])
