@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a host runs, from its groups, and how its memory is shared among it: every role that sizes
 itself to the host (base's kernel settings, PostgreSQL's tuning, Redis's maxmemory) reads the
-same answer from the inventory. Also which host of a group the inventory names primary, and what
-kind of disk holds a path."""
+same answer from the inventory. Also which host of a group the inventory names primary, what
+kind of disk holds a path, and which PostgreSQL a host's release ships."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.filter.tuning import memory_budget
-from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import services, setting
+from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import postgresql_major, services, setting
 
 # The memory each service claims on its hosts, by the variable that sets it (the claim is named
 # after the variable, so that a refusal names it). PostgreSQL takes what the others leave.
@@ -101,4 +101,5 @@ class FilterModule:
             "inventory_primaries": inventory_primaries,
             "inventory_primary": inventory_primary,
             "disk_kind": disk_kind,
+            "postgresql_major": postgresql_major,
         }

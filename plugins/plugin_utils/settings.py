@@ -56,3 +56,18 @@ def services(hostvars, groups, host):
     """The collection's services `host` runs: those whose group holds it."""
     return [service for service, variable in SERVICE_GROUPS.items()
             if host in group_hosts(hostvars, groups, host, variable)]
+
+
+# PostgreSQL's major version where Debian or Ubuntu ship it; the PGDG repository
+# (postgresql_pgdg) takes postgresql_version instead.
+POSTGRESQL_DISTRIBUTION_MAJORS = {"Debian 12": 15, "Debian 13": 17, "Ubuntu 22": 14, "Ubuntu 24": 16}
+
+
+def postgresql_major(facts, pgdg, version):
+    """The major version the postgresql role installs on a host with these facts: `version` from
+    the PGDG repository, else the distribution's own; 0 when the distribution ships none."""
+    if pgdg:
+        return int(version or 0)
+    facts = facts if isinstance(facts, Mapping) else {}
+    release = f"{facts.get('distribution', '')} {facts.get('distribution_major_version', '')}"
+    return POSTGRESQL_DISTRIBUTION_MAJORS.get(release, 0)

@@ -7,7 +7,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.filter.host import (
-    FilterModule, disk_kind, host_services, inventory_primaries, inventory_primary, memory_plan,
+    FilterModule, disk_kind, host_services, inventory_primaries, inventory_primary, memory_plan, postgresql_major,
 )
 
 # The reference topology: PostgreSQL and Redis share the primary and the standby; app1 runs a
@@ -29,7 +29,8 @@ def plan(total_mb, host, groups=None, **hostvars):
 def test_filters_are_registered():
     assert FilterModule().filters() == {"host_services": host_services, "memory_plan": memory_plan,
                                         "inventory_primaries": inventory_primaries,
-                                        "inventory_primary": inventory_primary, "disk_kind": disk_kind}
+                                        "inventory_primary": inventory_primary, "disk_kind": disk_kind,
+                                        "postgresql_major": postgresql_major}
 
 
 @pytest.mark.parametrize("host, expected", [
@@ -185,3 +186,15 @@ def test_a_rotational_disk_whose_name_prefixes_another_is_not_taken_for_it():
 def test_bad_arguments_are_refused(call):
     with pytest.raises(AnsibleFilterError, match="expects"):
         call()
+
+
+@pytest.mark.parametrize("facts, pgdg, version, expected", [
+    ({"distribution": "Debian", "distribution_major_version": "12"}, False, 0, 15),
+    ({"distribution": "Debian", "distribution_major_version": "13"}, False, 16, 17),
+    ({"distribution": "Ubuntu", "distribution_major_version": "24"}, False, 0, 16),
+    ({"distribution": "Debian", "distribution_major_version": "12"}, True, "16", 16),
+    ({"distribution": "Fedora", "distribution_major_version": "41"}, False, 0, 0),
+    ({}, False, 0, 0),
+])
+def test_the_postgresql_major_version_is_the_releases_or_pgdgs(facts, pgdg, version, expected):
+    assert postgresql_major(facts, pgdg, version) == expected
