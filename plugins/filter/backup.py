@@ -8,7 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import group_hosts, setting
+from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import group_hosts, postgresql_major, setting
+
+# The system user pgBackRest runs as: the repository's own on the repository host, PostgreSQL's
+# on the database hosts (it reads the data directory).
+REPOSITORY_USER = "pgbackrest"
+DATABASE_USER = "postgres"
 
 
 def _inventory(hostvars, groups, name):
@@ -54,8 +59,67 @@ def pgbackrest_release_errors(host, hostvars, groups):
             f"host, and each release's packages bring their own ({found}). Keep them on one release"]
 
 
+def _data_directory(database, hostvars, facts):
+    """Where the postgresql role puts `database`'s cluster: the data root, its major version,
+    main. A host whose facts are unknown (outside a --limit run) runs the release of the host
+    asking, since pgbackrest_release_errors refuses a mix."""
+    database_facts = (hostvars.get(database) or {}).get("ansible_facts") or facts
+    major = postgresql_major(database_facts, setting(hostvars, database, "postgresql_pgdg"),
+                             setting(hostvars, database, "postgresql_version"))
+    return f"{str(setting(hostvars, database, 'postgresql_data_root')).rstrip('/')}/{major}/main"
+
+
+def pgbackrest_plan(host, hostvars, groups, addresses, facts=None):
+    """What `host` does for pgBackRest, from the inventory: its part (repository, database, or
+    '' for neither or when there is no repository host), the user it runs as, the address its
+    TLS server listens on, the peers whose certificates it accepts (their inventory names, the
+    certificates' common names), the repository host, the database hosts with the address, data
+    directory and port the repository host reaches each at, and `host`'s own among them. `addresses` maps each
+    pgBackRest host to its private address (service_addresses); `facts` are `host`'s own."""
+    _inventory(hostvars, groups, "pgbackrest_plan")
+    if not isinstance(addresses, Mapping):
+        raise AnsibleFilterError("pgbackrest_plan expects the pgBackRest hosts' addresses")
+    repositories = group_hosts(hostvars, groups, host, "backup_repository_group")
+    databases = group_hosts(hostvars, groups, host, "postgresql_group")
+    repository = repositories[0] if repositories else ""
+    if host == repository:
+        part, user, peers = "repository", REPOSITORY_USER, databases
+    elif repository and host in databases:
+        part, user, peers = "database", DATABASE_USER, [repository]
+    else:
+        part, user, peers = "", "", []
+    plans = [{"host": name, "address": addresses.get(name, ""), "path": _data_directory(name, hostvars, facts or {}),
+              "port": setting(hostvars, name, "postgresql_port")} for name in databases]
+    return {
+        "part": part,
+        "user": user,
+        "address": addresses.get(host, ""),
+        "peers": peers,
+        "stanza": setting(hostvars, host, "backup_stanza"),
+        "port": setting(hostvars, host, "backup_tls_port"),
+        "repository": {"host": repository, "address": addresses.get(repository, "")},
+        "databases": plans,
+        "database": next((plan for plan in plans if plan["host"] == host), {}),
+    }
+
+
+def pgbackrest_postgresql_settings(host, hostvars, groups):
+    """The PostgreSQL settings that archive `host`'s WAL to the repository: none without a
+    repository host. archive_timeout bounds the WAL a quiet primary keeps to itself, and so the
+    data lost with it (the RPO); a standby archives nothing until it is promoted."""
+    _inventory(hostvars, groups, "pgbackrest_postgresql_settings")
+    if not group_hosts(hostvars, groups, host, "backup_repository_group"):
+        return {}
+    return {
+        "archive_mode": "on",
+        "archive_command": f"pgbackrest --stanza={setting(hostvars, host, 'backup_stanza')} archive-push %p",
+        "archive_timeout": f"{setting(hostvars, host, 'backup_archive_timeout')}s",
+    }
+
+
 class FilterModule:
     """selfhost.stack backup filters."""
 
     def filters(self):
-        return {"pgbackrest_hosts": pgbackrest_hosts, "pgbackrest_release_errors": pgbackrest_release_errors}
+        return {"pgbackrest_hosts": pgbackrest_hosts, "pgbackrest_release_errors": pgbackrest_release_errors,
+                "pgbackrest_plan": pgbackrest_plan, "pgbackrest_postgresql_settings": pgbackrest_postgresql_settings}

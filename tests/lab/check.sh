@@ -7,11 +7,12 @@ cd "$(dirname "$0")/../.."
 trap 'make --no-print-directory lab-destroy >/dev/null' EXIT
 
 # Each host: its name, address, VPN address, and how many units of the collection listen on its
-# VPN address (PostgreSQL and PgBouncer, Redis, Sentinel, MinIO), from its groups.
+# VPN address (PostgreSQL, PgBouncer and pgBackRest's server; Redis, Sentinel, MinIO; the
+# repository's pgBackRest server), from its groups.
 hosts=$(ansible-inventory -i inventories/lab --list |
   python3 -c 'import json, sys
 inventory = json.load(sys.stdin)
-units = {"postgresql": 2, "redis": 1, "redis_sentinel": 1, "minio": 1}
+units = {"postgresql": 3, "redis": 1, "redis_sentinel": 1, "minio": 1, "backup_repository": 1}
 for host, hostvars in sorted(inventory["_meta"]["hostvars"].items()):
     listening = sum(count for group, count in units.items() if host in inventory.get(group, {}).get("hosts", []))
     print(host, hostvars["ansible_host"], hostvars["wireguard_address"], listening)')
@@ -75,7 +76,8 @@ echo "--- at boot, every service listening on a VPN address starts after the tun
 # included), and whether systemd orders each after wg-quick.
 while read -r host address _ listening; do
   order=$(lab_ssh "$address" "systemctl list-units --type=service --state=running --no-legend --plain \
-      'postgresql@*' pgbouncer.service redis-server.service redis-sentinel.service minio.service | while read -r unit _; do
+      'postgresql@*' pgbouncer.service redis-server.service redis-sentinel.service minio.service \
+      pgbackrest-server.service | while read -r unit _; do
     after=\$(systemctl show -p After -p Wants --value \$unit | tr ' ' '\n' | grep -cx wg-quick@wg0.service)
     echo \$unit:\$after; done")
   echo "$host: units after the tunnel (unit:After/Wants naming wg-quick@wg0): ${order:-none}" | tr '\n' ' '
@@ -131,9 +133,8 @@ repository=$(lab_ssh 172.29.0.30 "sudo stat -c '%U:%G %a' /data /data/pgbackrest
 echo "the nas's /data and repository (owner, mode), and another user's listing refused: ${repository//$'\n'/, }"
 [ "$repository" = "root:root 755"$'\n'"pgbackrest:pgbackrest 750"$'\n'"1" ]
 
-echo "--- pgBackRest's TLS port: open between the database hosts and the nas (refused: no server yet), dropped for app1"
-# refused: the firewall lets the connection through to a port where nothing listens yet;
-# dropped: the firewall drops it (no answer within 3 s).
+echo "--- pgBackRest's TLS port: open between the database hosts and the nas, dropped for app1"
+# open: the server answers; refused: nothing listens; dropped: the firewall drops it (no answer within 3 s).
 port_state() {
   lab_ssh "$1" "timeout 3 bash -c 'exec 3<>/dev/tcp/$2/$3' 2>&1; echo rc=\$?" |
     awk '/refused/ {state="refused"} /^rc=124$/ {state="dropped"} /^rc=0$/ {state="open"} END {print state}'
@@ -142,4 +143,17 @@ states="primary>nas:$(port_state 172.29.0.11 10.0.0.20 8432) standby>nas:$(port_
 states+=" nas>primary:$(port_state 172.29.0.30 10.0.0.1 8432) app1>nas:$(port_state 172.29.0.21 10.0.0.20 8432)"
 states+=" app1>primary:$(port_state 172.29.0.21 10.0.0.1 8432)"
 echo "$states"
-[ "$states" = "primary>nas:refused standby>nas:refused nas>primary:refused app1>nas:dropped app1>primary:dropped" ]
+[ "$states" = "primary>nas:open standby>nas:open nas>primary:open app1>nas:dropped app1>primary:dropped" ]
+
+echo "--- pgBackRest: WAL the primary writes now reaches the nas, encrypted, over the TLS servers"
+# check (as the repository's user) forces a WAL switch on the primary, which the repository host
+# finds itself among the database hosts, and waits until that segment is in the repository.
+lab_ssh 172.29.0.30 "sudo -u pgbackrest pgbackrest --stanza=main check" >/dev/null
+segments=$(lab_ssh 172.29.0.30 "sudo find /data/pgbackrest/archive/main -name '0000*' -type f | wc -l")
+salted=$(lab_ssh 172.29.0.30 "sudo find /data/pgbackrest/archive/main -name '0000*' -type f | head -1 | sudo xargs head -c 8")
+echo "WAL segments in the nas's repository: $segments; the first bytes of one: $salted (OpenSSL's encryption header)"
+[ "$segments" -ge 1 ] && [ "$salted" = Salted__ ]
+settings=$(lab_ssh 172.29.0.11 "sudo -u postgres psql -XAtc \"SELECT string_agg(name || '=' || setting, ' ' ORDER BY name)
+  FROM pg_settings WHERE name IN ('archive_mode', 'archive_timeout')\"")
+echo "the primary's archiving: $settings"
+[ "$settings" = "archive_mode=on archive_timeout=60" ]

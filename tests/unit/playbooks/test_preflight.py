@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 # What a PostgreSQL host needs to pass its own checks.
 DATABASE = {"postgresql_address": "10.0.0.1", "postgresql_replication_password": "a-long-replication-secret"}
+REPOSITORY = {"repository": True, "backup_cipher_passphrase": "a-long-backup-passphrase-of-40-characters"}
 
 
 def local_distribution():
@@ -119,12 +120,19 @@ def test_bad_inventory_stops_the_run_at_the_inventory_check(ansible_playbook, tm
           "nas2": {"repository": True}},
          "backup_repository_group: group 'backup_repository' holds nas1, nas2; it takes one host",
          "selfhost.stack.backup : Refuse more than one repository host"),
-        ({"db1": {**DATABASE, "postgresql_role": "primary"}, "nas": {"repository": True, "backup_address": "10.0.0.20"}},
+        ({"db1": {**DATABASE, "postgresql_role": "primary"}, "nas": {**REPOSITORY, "backup_address": "10.0.0.20"}},
          "backup_address: db1 has no private address for pgBackRest's TLS server",
          "selfhost.stack.backup : Refuse a pgBackRest host with no private address"),
+        ({"db1": {**DATABASE, **REPOSITORY, "postgresql_role": "primary", "backup_address": "10.0.0.1"}},
+         "backup_repository_group: db1 is a database host too",
+         "selfhost.stack.backup : Refuse a repository host that is a database host"),
+        ({"db1": {**DATABASE, "postgresql_role": "primary", "backup_address": "10.0.0.1"},
+          "nas": {**REPOSITORY, "backup_address": "10.0.0.20", "backup_cipher_passphrase": "too-short"}},
+         "backup_cipher_passphrase: the repository is encrypted (aes-256-cbc) with it",
+         "selfhost.stack.backup : Refuse a missing or weak repository passphrase, or a bad stanza name"),
     ],
     ids=["address-outside", "unknown-hub", "replication-password", "bad-tenant", "port-out-of-range", "unknown-protocol",
-         "ssh-port", "two-repositories", "backup-address"],
+         "ssh-port", "two-repositories", "backup-address", "repository-on-database", "backup-passphrase"],
 )
 def test_bad_service_inventory_stops_the_run_in_its_check(ansible_playbook, tmp_path, hosts, message, task):
     result = run_preflight(ansible_playbook, tmp_path, hosts,
@@ -146,7 +154,7 @@ def test_consistent_inventory_passes_every_check(ansible_playbook, tmp_path):
     """The positive path: every inventory and service check passes, and nothing is changed."""
     hosts = {"db1": {**DATABASE, "postgresql_role": "primary", "backup_address": "10.0.0.1"},
              "db2": {**DATABASE, "postgresql_role": "standby", "postgresql_address": "10.0.0.2", "backup_address": "10.0.0.2"},
-             "nas": {"repository": True, "backup_address": "10.0.0.20"}}
+             "nas": {**REPOSITORY, "backup_address": "10.0.0.20"}}
     result = run_preflight(ansible_playbook, tmp_path, hosts,
                            {"preflight_supported_distributions": local_distribution()})
     # The last check asks for systemd, which a machine running the tests in a container may lack.

@@ -6,7 +6,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.filter.backup import (
-    FilterModule, pgbackrest_hosts, pgbackrest_release_errors,
+    FilterModule, pgbackrest_hosts, pgbackrest_plan, pgbackrest_postgresql_settings, pgbackrest_release_errors,
 )
 
 BOOKWORM = {"distribution": "Debian", "distribution_major_version": "12"}
@@ -28,7 +28,9 @@ def hostvars(**facts):
 
 def test_filters_are_registered():
     assert FilterModule().filters() == {"pgbackrest_hosts": pgbackrest_hosts,
-                                        "pgbackrest_release_errors": pgbackrest_release_errors}
+                                        "pgbackrest_release_errors": pgbackrest_release_errors,
+                                        "pgbackrest_plan": pgbackrest_plan,
+                                        "pgbackrest_postgresql_settings": pgbackrest_postgresql_settings}
 
 
 def test_the_database_hosts_then_the_repository_host_run_pgbackrest():
@@ -78,3 +80,57 @@ def test_hosts_whose_facts_are_unknown_are_left_out():
 def test_bad_arguments_are_refused(call):
     with pytest.raises(AnsibleFilterError, match="expects"):
         call()
+
+
+ADDRESSES = {"primary": "10.0.0.1", "standby": "10.0.0.2", "nas": "10.0.0.20"}
+DATABASES = [
+    {"host": "primary", "address": "10.0.0.1", "path": "/var/lib/postgresql/15/main", "port": 5432},
+    {"host": "standby", "address": "10.0.0.2", "path": "/var/lib/postgresql/15/main", "port": 5432},
+]
+
+
+def test_the_repository_host_reaches_every_database_host_and_accepts_their_certificates():
+    plan = pgbackrest_plan("nas", hostvars(), GROUPS, ADDRESSES, BOOKWORM)
+    assert plan == {
+        "part": "repository", "user": "pgbackrest", "address": "10.0.0.20", "peers": ["primary", "standby"],
+        "stanza": "main", "port": 8432, "repository": {"host": "nas", "address": "10.0.0.20"},
+        "databases": DATABASES, "database": {},
+    }
+
+
+def test_a_database_host_accepts_the_repository_host_only():
+    plan = pgbackrest_plan("standby", hostvars(), GROUPS, ADDRESSES, BOOKWORM)
+    assert (plan["part"], plan["user"], plan["address"], plan["peers"]) == ("database", "postgres", "10.0.0.2", ["nas"])
+    assert plan["database"] == DATABASES[1]
+
+
+def test_data_directories_follow_the_release_the_data_root_and_pgdg():
+    variables = hostvars(primary=TRIXIE, standby=None)
+    variables["primary"].update(postgresql_data_root="/data/postgresql/", postgresql_port=5433)
+    variables["standby"].update(postgresql_pgdg=True, postgresql_version=16)
+    plan = pgbackrest_plan("nas", variables, GROUPS, ADDRESSES, BOOKWORM)
+    assert [(d["path"], d["port"]) for d in plan["databases"]] == [
+        ("/data/postgresql/17/main", 5433), ("/var/lib/postgresql/16/main", 5432)]
+    # A database host whose facts are unknown runs the release of the host asking.
+    plan = pgbackrest_plan("nas", hostvars(standby=None), GROUPS, ADDRESSES, TRIXIE)
+    assert plan["databases"][1]["path"] == "/var/lib/postgresql/17/main"
+
+
+def test_without_a_repository_host_no_host_takes_part():
+    groups = dict(GROUPS, backup_repository=[])
+    assert pgbackrest_plan("primary", hostvars(), groups, ADDRESSES)["part"] == ""
+    assert pgbackrest_plan("app1", hostvars(), GROUPS, ADDRESSES)["part"] == ""
+    assert pgbackrest_postgresql_settings("primary", hostvars(), groups) == {}
+
+
+def test_the_database_hosts_archive_to_the_stanza_within_the_archive_timeout():
+    variables = hostvars()
+    variables["primary"].update(backup_stanza="sales", backup_archive_timeout=30)
+    assert pgbackrest_postgresql_settings("primary", variables, GROUPS) == {
+        "archive_mode": "on", "archive_command": "pgbackrest --stanza=sales archive-push %p", "archive_timeout": "30s"}
+    assert pgbackrest_postgresql_settings("standby", variables, GROUPS)["archive_timeout"] == "60s"
+
+
+def test_a_plan_needs_the_addresses():
+    with pytest.raises(AnsibleFilterError, match="pgbackrest_plan expects the pgBackRest hosts' addresses"):
+        pgbackrest_plan("nas", hostvars(), GROUPS, None)
