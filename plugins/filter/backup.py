@@ -1,11 +1,14 @@
 # Copyright: selfhost.stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The backups' hosts from the inventory: who runs pgBackRest, and whether they can agree on its
-version (pgBackRest refuses to talk to another version)."""
+version (pgBackRest refuses to talk to another version); and what a restore to a point in time
+takes from the repository."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import group_hosts, postgresql_major, setting
@@ -117,9 +120,74 @@ def pgbackrest_postgresql_settings(host, hostvars, groups):
     }
 
 
+# A time as restore_target_time takes it: date, time, optional fraction, and a zone (an offset or
+# Z): a time without a zone would mean another instant on each host.
+TARGET_TIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?"
+                         r"(Z|[+-]\d\d(?::?\d\d)?)$")
+
+
+def _target_time(text):
+    """The instant `text` names, in UTC, or None when it is not such a time."""
+    found = TARGET_TIME.match(text.strip())
+    if not found:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = found.groups()
+    offset = timedelta(0)
+    if zone != "Z":
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+        offset = -offset if zone[0] == "-" else offset
+    try:
+        local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second),
+                         int((fraction or "0").ljust(6, "0")), tzinfo=timezone(offset))
+    except ValueError:
+        return None
+    return local.astimezone(timezone.utc)
+
+
+def pgbackrest_restore_plan(info, stanza, target, now):
+    """What restoring `stanza` to `target` takes: the backup set to start from (the newest that
+    ended before the target), pgBackRest's restore options, and the reasons to refuse it (a target
+    that is not a time with a zone, before the oldest backup's end, after `now`, or a stanza
+    without backups). `info` is `pgbackrest info --output=json`'s answer; `target` is '' or
+    'latest' for the end of the archive, else 'YYYY-MM-DD HH:MM:SS+ZZ'; `now` is the repository
+    host's clock, in seconds since the epoch."""
+    if not isinstance(info, list):
+        raise AnsibleFilterError("pgbackrest_restore_plan expects pgbackrest info's JSON answer")
+    entry = next((item for item in info if isinstance(item, Mapping) and item.get("name") == stanza), {})
+    backups = sorted(entry.get("backup") or [], key=lambda backup: backup["timestamp"]["stop"])
+    plan = {"errors": [], "set": "", "target": "", "options": [], "backups": len(backups)}
+    if not backups:
+        plan["errors"].append(f"the repository holds no backup of stanza '{stanza}' yet: nothing to restore")
+        return plan
+    oldest = datetime.fromtimestamp(backups[0]["timestamp"]["stop"], timezone.utc)
+    target = str(target or "").strip()
+    if target in ("", "latest"):
+        plan.update(set=backups[-1]["label"], target="latest", options=["--type=default"])
+        return plan
+    instant = _target_time(target)
+    if instant is None:
+        plan["errors"].append(f"restore_target_time: '{target}' is not a time with its zone, such as "
+                              f"'2026-12-06 14:02:00+00' (or 'latest')")
+    elif instant < oldest:
+        plan["errors"].append(f"restore_target_time: {target} is before the oldest backup, which ended "
+                              f"{oldest:%Y-%m-%d %H:%M:%S}+00; the repository cannot go back that far")
+    elif instant.timestamp() > now:
+        plan["errors"].append(f"restore_target_time: {target} is in the future (the repository host's clock "
+                              f"says {datetime.fromtimestamp(now, timezone.utc):%Y-%m-%d %H:%M:%S}+00)")
+    if plan["errors"]:
+        return plan
+    start = [backup for backup in backups if backup["timestamp"]["stop"] <= instant.timestamp()][-1]
+    normalized = f"{instant:%Y-%m-%d %H:%M:%S.%f}+00"
+    plan.update(set=start["label"], target=normalized,
+                options=["--type=time", f"--target={normalized}", "--target-action=promote"])
+    return plan
+
+
 class FilterModule:
     """selfhost.stack backup filters."""
 
     def filters(self):
         return {"pgbackrest_hosts": pgbackrest_hosts, "pgbackrest_release_errors": pgbackrest_release_errors,
-                "pgbackrest_plan": pgbackrest_plan, "pgbackrest_postgresql_settings": pgbackrest_postgresql_settings}
+                "pgbackrest_plan": pgbackrest_plan, "pgbackrest_postgresql_settings": pgbackrest_postgresql_settings,
+                "pgbackrest_restore_plan": pgbackrest_restore_plan}

@@ -130,9 +130,19 @@ def test_bad_inventory_stops_the_run_at_the_inventory_check(ansible_playbook, tm
           "nas": {**REPOSITORY, "backup_address": "10.0.0.20", "backup_cipher_passphrase": "too-short"}},
          "backup_cipher_passphrase: the repository is encrypted (aes-256-cbc) with it",
          "selfhost.stack.backup : Refuse a missing or weak repository passphrase, or a bad stanza name"),
+        ({"db1": {**DATABASE, "postgresql_role": "primary", "backup_address": "10.0.0.1"},
+          "nas": {**REPOSITORY, "backup_address": "10.0.0.20", "backup_diff_schedule": "every night at 1"}},
+         "backup_full_schedule (Sun *-*-* 01:00:00) or backup_diff_schedule (every night at 1) is not a systemd "
+         "calendar event",
+         "selfhost.stack.backup : Refuse a schedule systemd cannot read"),
+        ({"db1": {**DATABASE, "postgresql_role": "primary", "backup_address": "10.0.0.1"},
+          "nas": {**REPOSITORY, "backup_address": "10.0.0.20", "backup_failure_command": "mail ops\nrm -rf /"}},
+         "backup_failure_command is one line of shell",
+         "selfhost.stack.backup : Refuse a metrics directory that is not absolute, or a failure command of several lines"),
     ],
     ids=["address-outside", "unknown-hub", "replication-password", "bad-tenant", "port-out-of-range", "unknown-protocol",
-         "ssh-port", "two-repositories", "backup-address", "repository-on-database", "backup-passphrase"],
+         "ssh-port", "two-repositories", "backup-address", "repository-on-database", "backup-passphrase",
+         "backup-schedule", "failure-command"],
 )
 def test_bad_service_inventory_stops_the_run_in_its_check(ansible_playbook, tmp_path, hosts, message, task):
     result = run_preflight(ansible_playbook, tmp_path, hosts,

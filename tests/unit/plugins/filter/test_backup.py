@@ -7,6 +7,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.filter.backup import (
     FilterModule, pgbackrest_hosts, pgbackrest_plan, pgbackrest_postgresql_settings, pgbackrest_release_errors,
+    pgbackrest_restore_plan,
 )
 
 BOOKWORM = {"distribution": "Debian", "distribution_major_version": "12"}
@@ -30,7 +31,8 @@ def test_filters_are_registered():
     assert FilterModule().filters() == {"pgbackrest_hosts": pgbackrest_hosts,
                                         "pgbackrest_release_errors": pgbackrest_release_errors,
                                         "pgbackrest_plan": pgbackrest_plan,
-                                        "pgbackrest_postgresql_settings": pgbackrest_postgresql_settings}
+                                        "pgbackrest_postgresql_settings": pgbackrest_postgresql_settings,
+                                        "pgbackrest_restore_plan": pgbackrest_restore_plan}
 
 
 def test_the_database_hosts_then_the_repository_host_run_pgbackrest():
@@ -134,3 +136,58 @@ def test_the_database_hosts_archive_to_the_stanza_within_the_archive_timeout():
 def test_a_plan_needs_the_addresses():
     with pytest.raises(AnsibleFilterError, match="pgbackrest_plan expects the pgBackRest hosts' addresses"):
         pgbackrest_plan("nas", hostvars(), GROUPS, None)
+
+
+# Two backups of stanza main: a full one that ended at 2026-12-06 10:00:00 UTC, a differential at 12:00.
+FULL_END, DIFF_END = 1796551200, 1796558400
+INFO = [{"name": "main", "status": {"code": 0}, "backup": [
+    {"label": "20261206-120000F_20261206-115900D", "type": "diff", "timestamp": {"start": DIFF_END - 60, "stop": DIFF_END}},
+    {"label": "20261206-095500F", "type": "full", "timestamp": {"start": FULL_END - 300, "stop": FULL_END}},
+]}]
+NOW = DIFF_END + 7200
+
+
+def test_restore_to_a_time_starts_from_the_newest_backup_that_ended_before_it():
+    plan = pgbackrest_restore_plan(INFO, "main", "2026-12-06 14:02:00+01:00", NOW)
+    # 14:02 at +01:00 is 13:02 UTC: after the differential backup.
+    assert plan == {"errors": [], "set": "20261206-120000F_20261206-115900D", "backups": 2,
+                    "target": "2026-12-06 13:02:00.000000+00",
+                    "options": ["--type=time", "--target=2026-12-06 13:02:00.000000+00", "--target-action=promote"]}
+    between = pgbackrest_restore_plan(INFO, "main", "2026-12-06T11:30:00.25Z", NOW)
+    assert between["set"] == "20261206-095500F"
+    assert between["target"] == "2026-12-06 11:30:00.250000+00"
+    assert pgbackrest_restore_plan(INFO, "main", "2026-12-06 05:00:00-0500", NOW)["set"] == "20261206-095500F"
+
+
+@pytest.mark.parametrize("target", ["", "latest", " latest "])
+def test_restore_to_the_latest_starts_from_the_newest_backup(target):
+    plan = pgbackrest_restore_plan(INFO, "main", target, NOW)
+    assert (plan["errors"], plan["set"], plan["target"], plan["options"]) == (
+        [], "20261206-120000F_20261206-115900D", "latest", ["--type=default"])
+
+
+@pytest.mark.parametrize("target, message", [
+    ("2026-12-06 09:59:59+00", "restore_target_time: 2026-12-06 09:59:59+00 is before the oldest backup, "
+                               "which ended 2026-12-06 10:00:00+00"),
+    ("2026-12-06 14:00:01Z", "restore_target_time: 2026-12-06 14:00:01Z is in the future (the repository "
+                             "host's clock says 2026-12-06 14:00:00+00)"),
+    ("2026-12-06 14:02:00", "restore_target_time: '2026-12-06 14:02:00' is not a time with its zone"),
+    ("2026-02-30 14:02:00+00", "restore_target_time: '2026-02-30 14:02:00+00' is not a time with its zone"),
+    ("yesterday", "restore_target_time: 'yesterday' is not a time with its zone"),
+], ids=["before-the-oldest", "future", "no-zone", "no-such-day", "words"])
+def test_a_target_outside_the_backups_is_refused(target, message):
+    plan = pgbackrest_restore_plan(INFO, "main", target, NOW)
+    assert len(plan["errors"]) == 1 and plan["errors"][0].startswith(message), plan["errors"]
+    assert plan["set"] == "" and plan["options"] == []
+
+
+def test_the_oldest_backups_end_is_the_earliest_target():
+    assert pgbackrest_restore_plan(INFO, "main", "2026-12-06 10:00:00+00", NOW)["set"] == "20261206-095500F"
+
+
+def test_a_stanza_without_backups_is_refused():
+    for info in ([], [{"name": "other", "backup": INFO[0]["backup"]}], [{"name": "main", "backup": []}]):
+        plan = pgbackrest_restore_plan(info, "main", "latest", NOW)
+        assert plan["errors"] == ["the repository holds no backup of stanza 'main' yet: nothing to restore"]
+    with pytest.raises(AnsibleFilterError, match="pgbackrest info's JSON answer"):
+        pgbackrest_restore_plan({"name": "main"}, "main", "latest", NOW)
