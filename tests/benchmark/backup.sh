@@ -9,23 +9,15 @@
 #     while the writer ran (PostgreSQL back, standby cloned anew and streaming).
 # Usage: tests/benchmark/backup.sh   (make benchmark); leaves nothing running.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1
+# shellcheck source=tests/benchmark/scenario.sh
+source "$(dirname "$0")/scenario.sh"
 primary=backup-primary standby=backup-standby nas=backup-nas write_for=75
-trap 'molecule destroy -s backup >/dev/null 2>&1' EXIT
-
-echo "--- preparing the scenario's instances (molecule create, converge)"
-molecule destroy -s backup >/dev/null 2>&1 || true
-molecule create -s backup >/dev/null
-molecule converge -s backup >/dev/null
-inventory=$(find ~/.ansible/tmp -maxdepth 2 -path '*.backup/inventory' | head -1)
-play() { ansible-playbook -i "$inventory" "$@"; }
+scenario_instances backup
 # The restores report their five slowest tasks.
 restore() {
   ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks PROFILE_TASKS_TASK_OUTPUT_LIMIT=5 \
     play playbooks/restore.yml -e "restore_target_time='$1'" >"$2"
 }
-seconds() { python3 -c 'import time; print(f"{time.time():.3f}")'; }
 sql() { docker exec "$1" runuser -u postgres -- psql -XAtq -d app -v ON_ERROR_STOP=1 -c "$2"; }
 
 echo "--- waiting for the first full backup, which the converge started"

@@ -4,14 +4,9 @@
 # 10 MB upload to site A until site B serves the whole object, over several uploads.
 # Usage: tests/benchmark/minio.sh   (make benchmark); leaves nothing running.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1
-trap 'molecule destroy -s objectstore >/dev/null 2>&1' EXIT
-
-echo "--- preparing the scenario's instances (molecule create, converge)"
-molecule destroy -s objectstore >/dev/null 2>&1 || true
-molecule create -s objectstore >/dev/null
-molecule converge -s objectstore >/dev/null
+# shellcheck source=tests/benchmark/scenario.sh
+source "$(dirname "$0")/scenario.sh"
+scenario_instances objectstore
 site_a=$(docker exec minio-a hostname -I | awk '{print $1}')
 site_b=$(docker exec minio-b hostname -I | awk '{print $1}')
 # The sites serve HTTPS with the scenario's certificates, made by its CA.

@@ -7,18 +7,10 @@
 #     nothing to do.
 # Usage: tests/benchmark/postgresql.sh   (make benchmark); leaves nothing running.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1
+# shellcheck source=tests/benchmark/scenario.sh
+source "$(dirname "$0")/scenario.sh"
 primary=pg13-primary standby=pg13-standby tenants=200
-trap 'molecule destroy -s postgresql >/dev/null 2>&1' EXIT
-
-echo "--- preparing the scenario's instances (molecule create, converge)"
-molecule destroy -s postgresql >/dev/null 2>&1 || true
-molecule create -s postgresql >/dev/null
-molecule converge -s postgresql >/dev/null
-inventory=$(find ~/.ansible/tmp -maxdepth 2 -path '*.postgresql/inventory' | head -1)
-play() { ansible-playbook -i "$inventory" "$@"; }
-seconds() { python3 -c 'import time; print(f"{time.time():.3f}")'; }
+scenario_instances postgresql
 
 python3 -c "import json; print(json.dumps({'postgresql_tenants': [{'id': f'bench_{n:03d}', 'name': f'Tenant {n}'} for n in range($tenants)]}))" \
   >/tmp/selfhost-bench-tenants.json

@@ -7,18 +7,12 @@
 #     scenario's down-after-milliseconds is 2000; production's default is 10000.
 # Usage: tests/benchmark/redis.sh; leaves nothing running.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
-export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1
+# shellcheck source=tests/benchmark/scenario.sh
+source "$(dirname "$0")/scenario.sh"
 client=redis-sentinel3
 # The scenario's Redis and Sentinels speak TLS only, verified against the role's copy of its CA.
 tls=(--tls --cacert /etc/redis/tls/ca.crt)
-trap 'molecule destroy -s redis >/dev/null 2>&1' EXIT
-
-echo "--- preparing the scenario's instances (molecule create, converge)"
-molecule destroy -s redis >/dev/null 2>&1 || true
-molecule create -s redis >/dev/null
-molecule converge -s redis >/dev/null
-seconds() { python3 -c 'import time; print(f"{time.time():.3f}")'; }
+scenario_instances redis
 master_address() {
   docker exec -e REDISCLI_AUTH=scenario-sentinel-secret "$client" \
     redis-cli --no-auth-warning --raw "${tls[@]}" -p 26379 SENTINEL GET-MASTER-ADDR-BY-NAME selfhost | head -1
