@@ -34,8 +34,8 @@ docker exec -d "$primary" bash -c "while runuser -u postgres -- psql -XAtq -d ap
   do sleep 0.1; done"
 echo "--- writing for ${write_for} s (archive_timeout is 60 s)"
 sleep $((write_for / 2))
-target=$(sql "$primary" "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'")
-target_epoch=$(sql "$primary" 'SELECT extract(epoch FROM now())')
+IFS='|' read -r target target_epoch < <(sql "$primary" \
+  "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00', extract(epoch FROM now())")
 sleep $((write_for - write_for / 2))
 
 echo "--- losing the primary and the standby at once"
@@ -43,6 +43,10 @@ docker exec "$primary" pkill -KILL -u postgres &
 docker exec "$standby" pkill -KILL -u postgres &
 wait
 sleep 1
+# Debian's postgresql@.service does not restart a cluster that died: nothing archives after this.
+for host in "$primary" "$standby"; do
+  if docker exec "$host" pgrep -u postgres -x postgres >/dev/null; then echo "PostgreSQL runs again on $host"; exit 1; fi
+done
 last_committed=$(docker exec "$primary" tail -1 /tmp/committed)
 
 echo "--- restoring to the latest the archive holds"
