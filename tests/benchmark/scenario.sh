@@ -13,7 +13,9 @@ scenario_instances() {
   molecule destroy -s "$1" >/dev/null 2>&1 || true
   molecule create -s "$1" >/dev/null
   molecule converge -s "$1" >/dev/null
-  inventory=$(find ~/.ansible/tmp -maxdepth 2 -path "*.$1/inventory" | head -1)
+  # Molecule keeps one state directory per checkout and scenario; the one just converged is the
+  # newest (another checkout's, a fresh clone's for instance, may be there too).
+  inventory=$(ls -dt ~/.ansible/tmp/molecule.*."$1"/inventory | head -1)
 }
 play() { ansible-playbook -i "$inventory" "$@"; }
 seconds() { python3 -c 'import time; print(f"{time.time():.3f}")'; }

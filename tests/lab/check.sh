@@ -176,30 +176,30 @@ full=$(lab_ssh 172.29.0.30 "for try in \$(seq 150); do
     [ \"\$(systemctl show -p ActiveState --value pgbackrest-backup@full.service)\" = activating ] || break; sleep 2; done
   systemctl show -p Result --value pgbackrest-backup@full.service
   systemctl is-active pgbackrest-backup@full.timer pgbackrest-backup@diff.timer
-  cat /var/lib/prometheus/node-exporter/pgbackrest-main-job-full.prom /var/lib/prometheus/node-exporter/pgbackrest-main.prom")
+  cat /var/lib/prometheus/node-exporter/pgbackrest-main-repo1-job-full.prom /var/lib/prometheus/node-exporter/pgbackrest-main.prom")
 echo "the first full backup's result, the timers, the metrics:"
 grep -v '^#' <<<"$full" | sed 's/^/  /'
 [ "$(sed -n 1,3p <<<"$full" | tr '\n' ' ')" = "success active active " ]
-grep -qx 'selfhost_pgbackrest_job_exit_status{stanza="main",type="full"} 0' <<<"$full"
-grep -qx 'selfhost_pgbackrest_backups{stanza="main",type="full"} 1' <<<"$full"
+grep -qx 'selfhost_pgbackrest_job_exit_status{stanza="main",repo="1",type="full"} 0' <<<"$full"
+grep -qx 'selfhost_pgbackrest_backups{stanza="main",repo="1",type="full"} 1' <<<"$full"
 grep -qx 'selfhost_pgbackrest_stanza_status{stanza="main"} 0' <<<"$full"
-grep -Eq '^selfhost_pgbackrest_backup_last_success_timestamp_seconds\{stanza="main",type="full"\} [0-9]{10}$' <<<"$full"
+grep -Eq '^selfhost_pgbackrest_backup_last_success_timestamp_seconds\{stanza="main",repo="1",type="full"\} [0-9]{10}$' <<<"$full"
 
 echo "--- pgBackRest: a differential backup as its timer starts it"
 diff=$(lab_ssh 172.29.0.30 "sudo systemctl start pgbackrest-backup@diff.service && echo started;
-  grep -h -e _exit_status -e 'backups{' /var/lib/prometheus/node-exporter/pgbackrest-main-job-diff.prom \
+  grep -h -e _exit_status -e 'backups{' /var/lib/prometheus/node-exporter/pgbackrest-main-repo1-job-diff.prom \
     /var/lib/prometheus/node-exporter/pgbackrest-main.prom")
 echo "${diff//$'\n'/, }"
 grep -qx started <<<"$diff"
-grep -qx 'selfhost_pgbackrest_job_exit_status{stanza="main",type="diff"} 0' <<<"$diff"
-grep -qx 'selfhost_pgbackrest_backups{stanza="main",type="diff"} 1' <<<"$diff"
+grep -qx 'selfhost_pgbackrest_job_exit_status{stanza="main",repo="1",type="diff"} 0' <<<"$diff"
+grep -qx 'selfhost_pgbackrest_backups{stanza="main",repo="1",type="diff"} 1' <<<"$diff"
 
 echo "--- pgBackRest: a job that fails says so: a failed unit, an err line in the journal, its exit status in the metrics"
 since=$(lab_ssh 172.29.0.30 "date '+%Y-%m-%d %H:%M:%S'")
 failed=$(lab_ssh 172.29.0.30 "sudo systemctl start pgbackrest-backup@bogus.service 2>/dev/null && echo started || echo refused
   sleep 2; systemctl is-failed pgbackrest-backup@bogus.service
   sudo journalctl -q -t selfhost -p err --since '$since' | grep -c 'pgbackrest-backup@bogus.service FAILED'
-  grep -h _exit_status /var/lib/prometheus/node-exporter/pgbackrest-main-job-bogus.prom")
+  grep -h _exit_status /var/lib/prometheus/node-exporter/pgbackrest-main-repo1-job-bogus.prom")
 echo "${failed//$'\n'/, }"
 [ "$(sed -n 1,3p <<<"$failed" | tr '\n' ' ')" = "refused failed 1 " ]
-grep -Eq '^selfhost_pgbackrest_job_exit_status\{stanza="main",type="bogus"\} [1-9][0-9]*$' <<<"$failed"
+grep -Eq '^selfhost_pgbackrest_job_exit_status\{stanza="main",repo="1",type="bogus"\} [1-9][0-9]*$' <<<"$failed"

@@ -63,6 +63,11 @@ def test_a_restore_to_a_second_brings_back_exactly_its_rows_and_the_standby_foll
     time.sleep(1.1)
     sql(PRIMARY, "INSERT INTO sales VALUES (4, 'after'), (5, 'after')")
     sql(PRIMARY, "DROP TABLE ledger")
+    # The standby replays past the target and checkpoints there: its data then follows a history
+    # that the restored primary will not have, and must not be started again.
+    assert eventually(lambda: sql(STANDBY, "SELECT count(*) FROM pg_tables WHERE tablename = 'ledger'") == "0",
+                      seconds=10)
+    sql(STANDBY, "CHECKPOINT")
 
     started = time.monotonic()
     result = playbook("../../playbooks/restore.yml", "-e", f"restore_target_time='{target}'")
@@ -77,7 +82,8 @@ def test_a_restore_to_a_second_brings_back_exactly_its_rows_and_the_standby_foll
     # The data the restore replaced is kept beside the new one.
     assert on(PRIMARY).run("ls -d /var/lib/postgresql/15/main.replaced-*").stdout.strip() != ""
 
-    # The standby was cloned anew from the restored primary and streams from it.
+    # The standby was cloned anew from the restored primary (its data kept aside) and streams from it.
+    assert on(STANDBY).run("ls -d /var/lib/postgresql/15/main.replaced-*").stdout.strip() != ""
     assert eventually(lambda: sql(STANDBY, "SELECT status FROM pg_stat_wal_receiver") == "streaming", seconds=30)
     sql(PRIMARY, "INSERT INTO sales VALUES (6, 'restored')")
     assert eventually(lambda: sql(STANDBY, "SELECT count(*) FROM sales") == "4", seconds=10)
@@ -99,7 +105,7 @@ def test_after_failover_the_new_primary_archives_and_the_timers_back_it_up():
     assert int(sql(STANDBY, "SELECT archived_count FROM pg_stat_archiver")) >= 1
     # The differential backup its timer starts finds the new primary itself.
     assert nas("systemctl start pgbackrest-backup@diff.service").rc == 0
-    assert metric("selfhost_pgbackrest_job_exit_status", 'stanza="main",type="diff"', "pgbackrest-main-job-diff.prom") == 0
-    assert metric("selfhost_pgbackrest_backups", 'stanza="main",type="diff"', "pgbackrest-main.prom") == 1
+    assert metric("selfhost_pgbackrest_job_exit_status", 'stanza="main",repo="1",type="diff"', "pgbackrest-main-repo1-job-diff.prom") == 0
+    assert metric("selfhost_pgbackrest_backups", 'stanza="main",repo="1",type="diff"', "pgbackrest-main.prom") == 1
     backup = json.loads(nas("sudo -u pgbackrest pgbackrest --stanza=main --output=json info").stdout)[0]["backup"][-1]
     assert backup["type"] == "diff"

@@ -15,12 +15,13 @@ metrics = importlib.util.module_from_spec(spec)
 loader.exec_module(metrics)
 
 # A sample line of the exposition format: name{labels} value.
-SAMPLE = re.compile(r'^[a-z_]+\{(stanza="[a-z0-9_-]+")(,type="[a-z]+")?\} -?[0-9.]+$')
+SAMPLE = re.compile(r'^[a-z_]+\{(stanza="[a-z0-9_-]+")(,repo="[0-9]",type="[a-z]+")?\} -?[0-9.]+$')
 
 
-def backup(kind, start, stop, size=1000, stored=300):
+def backup(kind, start, stop, size=1000, stored=300, repo=1):
     return {
         "type": kind,
+        "database": {"id": 1, "repo-key": repo},
         "timestamp": {"start": start, "stop": stop},
         "info": {"size": size, "delta": size, "repository": {"size": stored, "delta": stored}},
     }
@@ -47,13 +48,27 @@ def test_info_gives_the_newest_backup_of_each_type_and_the_counts():
     ]}]
     got = samples(metrics.info_metrics("main", info))
     assert got['selfhost_pgbackrest_stanza_status{stanza="main"}'] == 0
-    assert got['selfhost_pgbackrest_backup_last_success_timestamp_seconds{stanza="main",type="full"}'] == 390
-    assert got['selfhost_pgbackrest_backup_duration_seconds{stanza="main",type="full"}'] == 90
-    assert got['selfhost_pgbackrest_backup_database_size_bytes{stanza="main",type="full"}'] == 6000
-    assert got['selfhost_pgbackrest_backup_repository_size_bytes{stanza="main",type="full"}'] == 1500
-    assert got['selfhost_pgbackrest_backups{stanza="main",type="full"}'] == 2
-    assert got['selfhost_pgbackrest_backup_last_success_timestamp_seconds{stanza="main",type="diff"}'] == 210
+    full = 'stanza="main",repo="1",type="full"'
+    assert got[f"selfhost_pgbackrest_backup_last_success_timestamp_seconds{{{full}}}"] == 390
+    assert got[f"selfhost_pgbackrest_backup_duration_seconds{{{full}}}"] == 90
+    assert got[f"selfhost_pgbackrest_backup_database_size_bytes{{{full}}}"] == 6000
+    assert got[f"selfhost_pgbackrest_backup_repository_size_bytes{{{full}}}"] == 1500
+    assert got[f"selfhost_pgbackrest_backups{{{full}}}"] == 2
+    assert got['selfhost_pgbackrest_backup_last_success_timestamp_seconds{stanza="main",repo="1",type="diff"}'] == 210
     assert not any('type="incr"' in key for key in got)
+
+
+def test_each_repository_has_its_own_series():
+    info = [{"name": "main", "status": {"code": 0}, "backup": [
+        backup("full", 100, 160),
+        backup("full", 120, 200, repo=2),
+        backup("full", 300, 390),
+    ]}]
+    got = samples(metrics.info_metrics("main", info))
+    assert got['selfhost_pgbackrest_backups{stanza="main",repo="1",type="full"}'] == 2
+    assert got['selfhost_pgbackrest_backups{stanza="main",repo="2",type="full"}'] == 1
+    assert got['selfhost_pgbackrest_backup_last_success_timestamp_seconds{stanza="main",repo="1",type="full"}'] == 390
+    assert got['selfhost_pgbackrest_backup_last_success_timestamp_seconds{stanza="main",repo="2",type="full"}'] == 200
 
 
 def test_an_unreadable_repository_reports_an_unknown_status_and_no_backups():
@@ -64,11 +79,11 @@ def test_an_unreadable_repository_reports_an_unknown_status_and_no_backups():
 
 
 def test_the_job_file_carries_the_exit_status_end_and_run_time():
-    got = samples(metrics.job_metrics("main", "diff", 28, 1700000000, 12.5))
+    got = samples(metrics.job_metrics("main", "2", "diff", 28, 1700000000, 12.5))
     assert got == {
-        'selfhost_pgbackrest_job_exit_status{stanza="main",type="diff"}': 28,
-        'selfhost_pgbackrest_job_last_run_timestamp_seconds{stanza="main",type="diff"}': 1700000000,
-        'selfhost_pgbackrest_job_duration_seconds{stanza="main",type="diff"}': 12.5,
+        'selfhost_pgbackrest_job_exit_status{stanza="main",repo="2",type="diff"}': 28,
+        'selfhost_pgbackrest_job_last_run_timestamp_seconds{stanza="main",repo="2",type="diff"}': 1700000000,
+        'selfhost_pgbackrest_job_duration_seconds{stanza="main",repo="2",type="diff"}': 12.5,
     }
 
 
