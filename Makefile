@@ -22,7 +22,8 @@ lab-destroy: setup ## remove the lab's containers and network (the images stay c
 test: ## run every check: lint, sanity, unit tests, molecule scenarios, the lab end to end
 	@tests/run.sh
 
-benchmark: setup ## measure failover times, tenant creation, object replication, backups' RPO and restore time on the scenarios' instances
+benchmark: setup ## measure site.yml on the lab (converge, no-change runs), failover times, tenant creation, object replication, backups' RPO and restore time
+	@tests/benchmark/lab.sh
 	@tests/benchmark/postgresql.sh
 	@tests/benchmark/redis.sh
 	@tests/benchmark/minio.sh
