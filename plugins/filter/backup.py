@@ -76,8 +76,10 @@ def pgbackrest_plan(host, hostvars, groups, addresses, facts=None):
     """What `host` does for pgBackRest, from the inventory: its part (repository, database, or
     '' for neither or when there is no repository host), the user it runs as, the address its
     TLS server listens on, the peers whose certificates it accepts (their inventory names, the
-    certificates' common names), the repository host, the database hosts with the address, data
-    directory and port the repository host reaches each at, and `host`'s own among them. `addresses` maps each
+    certificates' common names), the repositories (1 on the repository host, and 2 on S3 when the
+    repository host's backup_s3_bucket names one), the repository host, the database hosts with
+    the address, data directory and port the repository host reaches each at, and `host`'s own
+    among them. `addresses` maps each
     pgBackRest host to its private address (service_addresses); `facts` are `host`'s own."""
     _inventory(hostvars, groups, "pgbackrest_plan")
     if not isinstance(addresses, Mapping):
@@ -100,6 +102,7 @@ def pgbackrest_plan(host, hostvars, groups, addresses, facts=None):
         "peers": peers,
         "stanza": setting(hostvars, host, "backup_stanza"),
         "port": setting(hostvars, host, "backup_tls_port"),
+        "repos": [1, 2] if repository and setting(hostvars, repository, "backup_s3_bucket") else [1],
         "repository": {"host": repository, "address": addresses.get(repository, "")},
         "databases": plans,
         "database": next((plan for plan in plans if plan["host"] == host), {}),
@@ -145,25 +148,28 @@ def _target_time(text):
     return local.astimezone(timezone.utc)
 
 
-def pgbackrest_restore_plan(info, stanza, target, now):
-    """What restoring `stanza` to `target` takes: the backup set to start from (the newest that
-    ended before the target), pgBackRest's restore options, and the reasons to refuse it (a target
-    that is not a time with a zone, before the oldest backup's end, after `now`, or a stanza
-    without backups). `info` is `pgbackrest info --output=json`'s answer; `target` is '' or
-    'latest' for the end of the archive, else 'YYYY-MM-DD HH:MM:SS+ZZ'; `now` is the repository
-    host's clock, in seconds since the epoch."""
+def pgbackrest_restore_plan(info, stanza, target, now, repo=1):
+    """What restoring `stanza` to `target` from repository `repo` takes: the backup set to start
+    from (the newest of that repository that ended before the target), pgBackRest's restore
+    options, and the reasons to refuse it (a target that is not a time with a zone, before the
+    oldest backup's end, after `now`, or a repository without backups). `info` is `pgbackrest info
+    --output=json`'s answer; `target` is '' or 'latest' for the end of the archive, else
+    'YYYY-MM-DD HH:MM:SS+ZZ'; `now` is the repository host's clock, in seconds since the epoch."""
     if not isinstance(info, list):
         raise AnsibleFilterError("pgbackrest_restore_plan expects pgbackrest info's JSON answer")
+    repo = int(repo)
     entry = next((item for item in info if isinstance(item, Mapping) and item.get("name") == stanza), {})
-    backups = sorted(entry.get("backup") or [], key=lambda backup: backup["timestamp"]["stop"])
-    plan = {"errors": [], "set": "", "target": "", "options": [], "backups": len(backups)}
+    backups = sorted((backup for backup in entry.get("backup") or []
+                      if int(backup.get("database", {}).get("repo-key", 1)) == repo),
+                     key=lambda backup: backup["timestamp"]["stop"])
+    plan = {"errors": [], "set": "", "target": "", "options": [], "backups": len(backups), "repo": repo}
     if not backups:
-        plan["errors"].append(f"the repository holds no backup of stanza '{stanza}' yet: nothing to restore")
+        plan["errors"].append(f"repository {repo} holds no backup of stanza '{stanza}' yet: nothing to restore")
         return plan
     oldest = datetime.fromtimestamp(backups[0]["timestamp"]["stop"], timezone.utc)
     target = str(target or "").strip()
     if target in ("", "latest"):
-        plan.update(set=backups[-1]["label"], target="latest", options=["--type=default"])
+        plan.update(set=backups[-1]["label"], target="latest", options=[f"--repo={repo}", "--type=default"])
         return plan
     instant = _target_time(target)
     if instant is None:
@@ -180,7 +186,7 @@ def pgbackrest_restore_plan(info, stanza, target, now):
     start = [backup for backup in backups if backup["timestamp"]["stop"] <= instant.timestamp()][-1]
     normalized = f"{instant:%Y-%m-%d %H:%M:%S.%f}+00"
     plan.update(set=start["label"], target=normalized,
-                options=["--type=time", f"--target={normalized}", "--target-action=promote"])
+                options=[f"--repo={repo}", "--type=time", f"--target={normalized}", "--target-action=promote"])
     return plan
 
 

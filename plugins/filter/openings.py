@@ -46,7 +46,8 @@ def firewall_openings(host, hostvars, groups):
     that selfhost.stack.firewall_plan turns into rules. SSH for every host; WireGuard for the
     VPN's members (its port, the hub's forwarding, and the names 'vpn' and each peer as
     sources); PostgreSQL and PgBouncer, Redis and Sentinel, and MinIO for the hosts of their
-    groups, each from its group's other hosts, the app hosts and its *_client_addresses; and
+    groups, each from its group's other hosts, the app hosts and its *_client_addresses (MinIO
+    also from a repository host with an S3 repository, backup_s3_bucket); and
     pgBackRest's TLS server, on the repository host from the database hosts and on the database
     hosts from the repository host."""
     if not isinstance(hostvars, Mapping) or not isinstance(groups, Mapping):
@@ -82,7 +83,10 @@ def firewall_openings(host, hostvars, groups):
 
     sites = inventory.group(host, "minio_group")
     if host in sites:
-        sources = inventory.sources(host, sites + app, "minio_address", vpn, "minio_client_addresses")
+        # A repository host with an S3 repository for the backups may keep it on the platform's MinIO.
+        backups = [repository for repository in inventory.group(host, "backup_repository_group")
+                   if inventory.setting(repository, "backup_s3_bucket")]
+        sources = inventory.sources(host, sites + app + backups, "minio_address", vpn, "minio_client_addresses")
         openings["minio"] = {"rules": _rules(sources, inventory.setting(host, "minio_port"), "minio")}
 
     # The repository host runs the backups, which read each database host's data through its

@@ -4,12 +4,19 @@ follows the restored primary, and after a failover the new primary archives and 
 back it up. Tests run in file order; the failover is last."""
 
 import json
+import os
+import re
 import time
 
+import urllib3
+from minio import Minio
 from scenario import changed_counts, eventually, on, playbook, words
 
-PRIMARY, STANDBY, NAS = "backup-primary", "backup-standby", "backup-nas"
+PRIMARY, STANDBY, NAS, OFFSITE = "backup-primary", "backup-standby", "backup-nas", "backup-offsite"
 METRICS = "/var/lib/prometheus/node-exporter"
+# The S3 repository's bucket on the off-site MinIO, as pgBackRest's user sees it.
+CA = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "tls", "ca.crt")
+HTTPS = urllib3.PoolManager(ca_certs=CA, cert_reqs="CERT_REQUIRED", retries=False, timeout=10)
 
 
 def sql(name, query, database="app"):
@@ -24,9 +31,9 @@ def nas(command):
         return on(NAS).run(command)
 
 
-def metric(name, labels, file):
-    """The value of sample name{labels} in the NAS's metrics file, or None."""
-    wanted = f"{name}{{{labels}}} "
+def metric(name, repo, kind, file):
+    """The value of sample name{stanza="main",repo=...,type=...} in the NAS's metrics file, or None."""
+    wanted = f'{name}{{stanza="main",repo="{repo}",type="{kind}"}} '
     lines = nas(f"cat {METRICS}/{file}").stdout.splitlines()
     return next((float(line[len(wanted):]) for line in lines if line.startswith(wanted)), None)
 
@@ -96,6 +103,33 @@ def test_the_restored_primary_archives_and_a_second_converge_changes_nothing():
     assert set(changed_counts(result.stdout).values()) == {0}, result.stdout[-3000:]
 
 
+def test_the_s3_copy_holds_encrypted_backups_and_wal_and_restores_the_database():
+    # The converge started the S3 repository's first full backup too; it waited for the NAS's.
+    assert eventually(lambda: unit_state("pgbackrest-backup-repo2@full.service")[0] != "activating", seconds=300)
+    assert unit_state("pgbackrest-backup-repo2@full.service") == ("inactive", "success")
+    assert metric("selfhost_pgbackrest_backups", 2, "full", "pgbackrest-main.prom") == 1
+    assert metric("selfhost_pgbackrest_job_exit_status", 2, "full", "pgbackrest-main-repo2-job-full.prom") == 0
+    # check switches WAL segments and waits until every repository has the segment.
+    assert nas("sudo -u pgbackrest pgbackrest --stanza=main check").rc == 0
+    # In the bucket, WAL and backups are encrypted (OpenSSL's header), read with pgBackRest's own key.
+    address = on(OFFSITE).interface("eth0").addresses[0]
+    bucket = Minio(f"{address}:9000", "pgbackrest", "scenario-pgbackrest-secret", secure=True, http_client=HTTPS)
+    names = [item.object_name for item in bucket.list_objects("pgbackrest", prefix="pgbackrest/", recursive=True)]
+    wal = [name for name in names if re.search(r"/archive/main/.*/[0-9A-F]{24}-[0-9a-f]{40}", name)]
+    data = [name for name in names if re.search(r"/backup/main/.*F/pg_data/PG_VERSION", name)]
+    assert wal and data, names
+    for name in (wal[-1], data[0]):
+        assert bucket.get_object("pgbackrest", name).read(8) == b"Salted__", name
+
+    # A restore from the S3 repository (restore_repo=2) brings back every committed row.
+    sql(PRIMARY, "INSERT INTO sales VALUES (7, 'from s3')")
+    result = playbook("../../playbooks/restore.yml", "-e", "restore_target_time=latest", "-e", "restore_repo=2")
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "in repository 2" in words(result)
+    assert sql(PRIMARY, "SELECT string_agg(id || note, ',' ORDER BY id) FROM sales") == "1a,2b,3c,6restored,7from s3"
+    assert eventually(lambda: sql(STANDBY, "SELECT status FROM pg_stat_wal_receiver") == "streaming", seconds=30)
+
+
 def test_after_failover_the_new_primary_archives_and_the_timers_back_it_up():
     result = playbook("../../playbooks/failover.yml", "-e", f"postgresql_failover_to={STANDBY}")
     assert result.returncode == 0, result.stdout[-4000:]
@@ -105,7 +139,7 @@ def test_after_failover_the_new_primary_archives_and_the_timers_back_it_up():
     assert int(sql(STANDBY, "SELECT archived_count FROM pg_stat_archiver")) >= 1
     # The differential backup its timer starts finds the new primary itself.
     assert nas("systemctl start pgbackrest-backup@diff.service").rc == 0
-    assert metric("selfhost_pgbackrest_job_exit_status", 'stanza="main",repo="1",type="diff"', "pgbackrest-main-repo1-job-diff.prom") == 0
-    assert metric("selfhost_pgbackrest_backups", 'stanza="main",repo="1",type="diff"', "pgbackrest-main.prom") == 1
-    backup = json.loads(nas("sudo -u pgbackrest pgbackrest --stanza=main --output=json info").stdout)[0]["backup"][-1]
-    assert backup["type"] == "diff"
+    assert metric("selfhost_pgbackrest_job_exit_status", 1, "diff", "pgbackrest-main-repo1-job-diff.prom") == 0
+    assert metric("selfhost_pgbackrest_backups", 1, "diff", "pgbackrest-main.prom") == 1
+    backups = json.loads(nas("sudo -u pgbackrest pgbackrest --stanza=main --repo=1 --output=json info").stdout)[0]["backup"]
+    assert backups[-1]["type"] == "diff"

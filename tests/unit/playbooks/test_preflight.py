@@ -139,10 +139,15 @@ def test_bad_inventory_stops_the_run_at_the_inventory_check(ansible_playbook, tm
           "nas": {**REPOSITORY, "backup_address": "10.0.0.20", "backup_failure_command": "mail ops\nrm -rf /"}},
          "backup_failure_command is one line of shell",
          "selfhost.stack.backup : Refuse a metrics directory that is not absolute, or a failure command of several lines"),
+        ({"db1": {**DATABASE, "postgresql_role": "primary", "backup_address": "10.0.0.1"},
+          "nas": {**REPOSITORY, "backup_address": "10.0.0.20", "backup_s3_bucket": "offsite",
+                  "backup_s3_endpoint": "https://s3.example.net", "backup_s3_key": "nas"}},
+         "backup_s3_bucket is set (offsite), so the backups get a second repository on S3",
+         "selfhost.stack.backup : Refuse an S3 repository the repository host cannot reach"),
     ],
     ids=["address-outside", "unknown-hub", "replication-password", "bad-tenant", "port-out-of-range", "unknown-protocol",
          "ssh-port", "two-repositories", "backup-address", "repository-on-database", "backup-passphrase",
-         "backup-schedule", "failure-command"],
+         "backup-schedule", "failure-command", "s3-repository"],
 )
 def test_bad_service_inventory_stops_the_run_in_its_check(ansible_playbook, tmp_path, hosts, message, task):
     result = run_preflight(ansible_playbook, tmp_path, hosts,

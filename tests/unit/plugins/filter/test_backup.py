@@ -95,9 +95,16 @@ def test_the_repository_host_reaches_every_database_host_and_accepts_their_certi
     plan = pgbackrest_plan("nas", hostvars(), GROUPS, ADDRESSES, BOOKWORM)
     assert plan == {
         "part": "repository", "user": "pgbackrest", "address": "10.0.0.20", "peers": ["primary", "standby"],
-        "stanza": "main", "port": 8432, "repository": {"host": "nas", "address": "10.0.0.20"},
+        "stanza": "main", "port": 8432, "repos": [1], "repository": {"host": "nas", "address": "10.0.0.20"},
         "databases": DATABASES, "database": {},
     }
+
+
+def test_every_pgbackrest_host_knows_the_s3_repository_the_repository_host_keeps():
+    variables = hostvars()
+    variables["nas"]["backup_s3_bucket"] = "offsite"
+    assert [pgbackrest_plan(host, variables, GROUPS, ADDRESSES, BOOKWORM)["repos"]
+            for host in ("nas", "primary", "standby")] == [[1, 2]] * 3
 
 
 def test_a_database_host_accepts_the_repository_host_only():
@@ -150,9 +157,9 @@ NOW = DIFF_END + 7200
 def test_restore_to_a_time_starts_from_the_newest_backup_that_ended_before_it():
     plan = pgbackrest_restore_plan(INFO, "main", "2026-12-06 14:02:00+01:00", NOW)
     # 14:02 at +01:00 is 13:02 UTC: after the differential backup.
-    assert plan == {"errors": [], "set": "20261206-120000F_20261206-115900D", "backups": 2,
+    assert plan == {"errors": [], "set": "20261206-120000F_20261206-115900D", "backups": 2, "repo": 1,
                     "target": "2026-12-06 13:02:00.000000+00",
-                    "options": ["--type=time", "--target=2026-12-06 13:02:00.000000+00", "--target-action=promote"]}
+                    "options": ["--repo=1", "--type=time", "--target=2026-12-06 13:02:00.000000+00", "--target-action=promote"]}
     between = pgbackrest_restore_plan(INFO, "main", "2026-12-06T11:30:00.25Z", NOW)
     assert between["set"] == "20261206-095500F"
     assert between["target"] == "2026-12-06 11:30:00.250000+00"
@@ -163,7 +170,23 @@ def test_restore_to_a_time_starts_from_the_newest_backup_that_ended_before_it():
 def test_restore_to_the_latest_starts_from_the_newest_backup(target):
     plan = pgbackrest_restore_plan(INFO, "main", target, NOW)
     assert (plan["errors"], plan["set"], plan["target"], plan["options"]) == (
-        [], "20261206-120000F_20261206-115900D", "latest", ["--type=default"])
+        [], "20261206-120000F_20261206-115900D", "latest", ["--repo=1", "--type=default"])
+
+
+def test_restore_from_the_s3_repository_takes_its_own_backups():
+    # The S3 repository (2) holds one full backup, which ended at 11:00 UTC.
+    info = [dict(INFO[0], backup=INFO[0]["backup"] + [
+        {"label": "20261206-105000F", "type": "full", "database": {"id": 1, "repo-key": 2},
+         "timestamp": {"start": FULL_END + 3000, "stop": FULL_END + 3600}}])]
+    plan = pgbackrest_restore_plan(info, "main", "2026-12-06 13:02:00+00", NOW, 2)
+    assert (plan["errors"], plan["set"], plan["backups"], plan["options"][0]) == ([], "20261206-105000F", 1, "--repo=2")
+    # Repository 1's backups are its own: the S3 backup is not among them.
+    assert pgbackrest_restore_plan(info, "main", "latest", NOW)["set"] == "20261206-120000F_20261206-115900D"
+    assert pgbackrest_restore_plan(info, "main", "2026-12-06 10:30:00+00", NOW, "2")["errors"] == [
+        "restore_target_time: 2026-12-06 10:30:00+00 is before the oldest backup, which ended 2026-12-06 "
+        "11:00:00+00; the repository cannot go back that far"]
+    assert pgbackrest_restore_plan(INFO, "main", "latest", NOW, 2)["errors"] == [
+        "repository 2 holds no backup of stanza 'main' yet: nothing to restore"]
 
 
 @pytest.mark.parametrize("target, message", [
@@ -188,6 +211,6 @@ def test_the_oldest_backups_end_is_the_earliest_target():
 def test_a_stanza_without_backups_is_refused():
     for info in ([], [{"name": "other", "backup": INFO[0]["backup"]}], [{"name": "main", "backup": []}]):
         plan = pgbackrest_restore_plan(info, "main", "latest", NOW)
-        assert plan["errors"] == ["the repository holds no backup of stanza 'main' yet: nothing to restore"]
+        assert plan["errors"] == ["repository 1 holds no backup of stanza 'main' yet: nothing to restore"]
     with pytest.raises(AnsibleFilterError, match="pgbackrest info's JSON answer"):
         pgbackrest_restore_plan({"name": "main"}, "main", "latest", NOW)

@@ -132,6 +132,15 @@ def test_pgbackrest_opens_the_repository_to_the_database_hosts_and_them_to_the_r
     assert "pgbackrest" not in firewall_openings("primary", *inventory())
 
 
+def test_minio_opens_to_a_repository_host_that_keeps_an_s3_repository():
+    # Without one, the repository host is no client of MinIO.
+    hostvars, groups = inventory(groups={"backup_repository": ["standby"]})
+    assert ports(firewall_openings("primary", hostvars, groups), "minio") == {"9000": ["10.0.0.10/32", "192.168.1.20/32"]}
+    hostvars, groups = inventory(groups={"backup_repository": ["standby"]}, standby={"backup_s3_bucket": "offsite"})
+    assert ports(firewall_openings("primary", hostvars, groups), "minio") == {
+        "9000": ["10.0.0.10/32", "10.0.0.2/32", "192.168.1.20/32"]}
+
+
 def test_pgbackrest_on_an_all_in_one_host_opens_nothing_and_follows_the_port_setting():
     hostvars, groups = inventory(groups={"backup_repository": ["primary"]}, primary={"backup_tls_port": 8433})
     assert "pgbackrest" in firewall_openings("standby", hostvars, groups)
