@@ -15,7 +15,7 @@ scenario_instances() {
   molecule converge -s "$1" >/dev/null
   # Molecule keeps one state directory per checkout and scenario; the one just converged is the
   # newest (another checkout's, a fresh clone's for instance, may be there too).
-  inventory=$(ls -dt ~/.ansible/tmp/molecule.*."$1"/inventory | head -1)
+  inventory=$(find ~/.ansible/tmp -maxdepth 2 -path "*.$1/inventory" -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2)
 }
 play() { ansible-playbook -i "$inventory" "$@"; }
 seconds() { python3 -c 'import time; print(f"{time.time():.3f}")'; }
