@@ -99,7 +99,8 @@ sanity() {
   return $status
 }
 
-unit() { pytest -q tests/unit; }
+# Each unit test is mostly its own ansible-playbook process, so they run side by side.
+unit() { pytest -q -n "${SELFHOST_TEST_JOBS:-2}" tests/unit; }
 
 # The lab and the scenarios, two at a time (SELFHOST_TEST_JOBS), on images built once first; the
 # lab, the longest, starts first.
