@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import group_hosts, postgresql_major, setting
+from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import group_hosts, postgresql_major, reads_hostvars_once, setting
 
 # The system user pgBackRest runs as: the repository's own on the repository host, PostgreSQL's
 # on the database hosts (it reads the data directory).
@@ -24,6 +24,7 @@ def _inventory(hostvars, groups, name):
         raise AnsibleFilterError(f"{name} expects a host name, hostvars and groups")
 
 
+@reads_hostvars_once
 def pgbackrest_hosts(host, hostvars, groups):
     """The hosts that run pgBackRest: those of the group postgresql_group names, then those of
     backup_repository_group's, each once, as `host`'s variables name the groups."""
@@ -42,6 +43,7 @@ def _release(host, hostvars, pgdg_hosts):
     return release + " with the PGDG repository (postgresql_pgdg)" if host in pgdg_hosts else release
 
 
+@reads_hostvars_once
 def pgbackrest_release_errors(host, hostvars, groups):
     """A sentence naming the hosts of each release when the pgBackRest hosts (pgbackrest_hosts)
     run more than one, whose packages bring different pgBackRest versions; else nothing. The
@@ -72,6 +74,7 @@ def _data_directory(database, hostvars, facts):
     return f"{str(setting(hostvars, database, 'postgresql_data_root')).rstrip('/')}/{major}/main"
 
 
+@reads_hostvars_once
 def pgbackrest_plan(host, hostvars, groups, addresses, facts=None):
     """What `host` does for pgBackRest, from the inventory: its part (repository, database, or
     '' for neither or when there is no repository host), the user it runs as, the address its
@@ -109,6 +112,7 @@ def pgbackrest_plan(host, hostvars, groups, addresses, facts=None):
     }
 
 
+@reads_hostvars_once
 def pgbackrest_postgresql_settings(host, hostvars, groups):
     """The PostgreSQL settings that archive `host`'s WAL to the repository: none without a
     repository host. archive_timeout bounds the WAL a quiet primary keeps to itself, and so the

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.filter.tuning import memory_budget
-from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import postgresql_major, services, setting
+from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import postgresql_major, reads_hostvars_once, services, setting
 
 # The memory each service claims on its hosts, by the variable that sets it (the claim is named
 # after the variable, so that a refusal names it). PostgreSQL takes what the others leave.
@@ -28,6 +28,7 @@ def _inventory(hostvars, groups, name):
         raise AnsibleFilterError(f"{name} expects a host name, hostvars and groups")
 
 
+@reads_hostvars_once
 def host_services(host, hostvars, groups):
     """The collection's services `host` runs (postgresql, redis, redis_sentinel, minio, wireguard),
     from the groups that postgresql_group and the like name."""
@@ -35,6 +36,7 @@ def host_services(host, hostvars, groups):
     return services(hostvars, groups, host)
 
 
+@reads_hostvars_once
 def memory_plan(total_mb, host, hostvars, groups):
     """memory_budget's split of total_mb for `host`: the claims of the services it runs (Redis's
     redis_maxmemory on a Redis server), then postgresql_memory_claims (services outside the
@@ -54,6 +56,7 @@ def memory_plan(total_mb, host, hostvars, groups):
     return memory_budget(total_mb, claims, postgresql="postgresql" in runs)
 
 
+@reads_hostvars_once
 def inventory_primaries(hosts, hostvars, variable):
     """The hosts of `hosts` whose `variable` (such as postgresql_role) is primary, a host without
     it counting as one, in the inventory's order: a group is sound when this holds one host."""
@@ -62,6 +65,7 @@ def inventory_primaries(hosts, hostvars, variable):
     return [host for host in hosts or [] if (hostvars.get(host) or {}).get(variable, "primary") == "primary"]
 
 
+@reads_hostvars_once
 def inventory_primary(hosts, hostvars, variable):
     """The first of inventory_primaries; '' when there is none."""
     if not isinstance(hostvars, Mapping) or not isinstance(variable, str):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ansible_collections.selfhost.stack.plugins.module_utils.minio import (
+from ansible_collections.selfhost.stack.plugins.module_utils.minio_rules import (
     ACCESS_KEY_LENGTH, SECRET_KEY_LENGTH, bucket_name_problem, key_problem, parse_policy,
 )
 

@@ -13,6 +13,7 @@ import binascii
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import reads_hostvars_once
 
 try:
     import netaddr
@@ -276,6 +277,7 @@ class _Plan:
         }
 
 
+@reads_hostvars_once
 def wireguard_plan(members, hostvars, settings):
     """The VPN as every host must see it: addresses, endpoints and each host's peers.
 
@@ -290,6 +292,7 @@ def wireguard_plan(members, hostvars, settings):
     return _Plan(members, hostvars, settings).build()
 
 
+@reads_hostvars_once
 def wireguard_peer_keys(peers, hostvars, cached=None):
     """peers with each public key filled in: from the peer's host when it ran in this play
     (fact wireguard_public_key), else from cached (name to key, kept by an earlier run);
@@ -303,6 +306,7 @@ def wireguard_peer_keys(peers, hostvars, cached=None):
     return keyed
 
 
+@reads_hostvars_once
 def service_addresses(hosts, hostvars, variable, vpn=None):
     """Where a service on each of hosts is reached: the host's own `variable` when it sets one,
     else its address in the VPN plan `vpn` (see vpn_plan); hosts with neither are left out."""

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.filter.network import service_addresses
 from ansible_collections.selfhost.stack.plugins.filter.vpn import vpn_plan
-from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import group_hosts, setting
+from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import group_hosts, reads_hostvars_once, setting
 
 # The group whose hosts run the application: each service opens its port to them.
 APP_GROUP = "app"
@@ -41,6 +41,7 @@ def _rules(sources, port, comment):
     return [{"from": source, "port": str(port), "proto": "tcp", "comment": comment} for source in sources]
 
 
+@reads_hostvars_once
 def firewall_openings(host, hostvars, groups):
     """Every opening `host` needs, by what needs it: {name: {rules, sources}}, the declarations
     that selfhost.stack.firewall_plan turns into rules. SSH for every host; WireGuard for the

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import setting
+from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import reads_hostvars_once, setting
 
 # The role variable that names a service's group (the inventory may rename it), the host variable
 # that gives a member its part, the parts allowed, and how many members must take the first part.
@@ -24,6 +24,7 @@ def _is_host_name(name):
     return len(name) <= 253 and all(_HOST_LABEL.match(label) for label in name.split("."))
 
 
+@reads_hostvars_once
 def topology_errors(groups, hostvars):
     """Return every inconsistency in the inventory as a sentence naming the variable."""
     if not isinstance(groups, Mapping) or not isinstance(hostvars, Mapping):

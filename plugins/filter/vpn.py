@@ -9,12 +9,13 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.filter.network import wireguard_plan
-from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import group_hosts, setting
+from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import group_hosts, reads_hostvars_once, setting
 
 # The settings the plan is computed from, the wireguard role's wireguard_<name>.
 PLAN_SETTINGS = ("group", "network", "port", "topology", "hub", "interface", "external_peers")
 
 
+@reads_hostvars_once
 def vpn_plan(host, hostvars, groups):
     """The VPN plan (selfhost.stack.wireguard_plan) of the VPN `host` belongs to or would reach,
     with 'unit': the systemd unit of `host`'s tunnel, or '' when `host` is not a member. Empty

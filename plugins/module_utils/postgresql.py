@@ -10,7 +10,6 @@ newer one.
 
 from __future__ import annotations
 
-import re
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
@@ -23,13 +22,6 @@ except ImportError:
     psycopg = None
     sql = None
     PSYCOPG_IMPORT_ERROR = traceback.format_exc()
-
-# The identifiers these modules compose into SQL: lower case, so that they never need quoting
-# to mean what they say, and at most NAMEDATALEN - 1 bytes, beyond which PostgreSQL would
-# silently truncate them.
-IDENTIFIER_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
-IDENTIFIER_FORM = "a lower-case letter followed by lower-case letters, digits or underscores (^[a-z][a-z0-9_]*$)"
-IDENTIFIER_MAX_BYTES = 63
 
 SSL_MODES = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
@@ -46,16 +38,6 @@ def connection_argument_spec():
         ca_cert=dict(type="path"),
         connect_timeout=dict(type="int", default=10),
     )
-
-
-def identifier_problem(value, what):
-    """Why value cannot be used as the identifier `what`, or None when it can."""
-    # fullmatch: with match, $ would let a trailing newline through.
-    if not isinstance(value, str) or not IDENTIFIER_PATTERN.fullmatch(value):
-        return f"{what} {value!r} must be {IDENTIFIER_FORM}"
-    if len(value.encode("utf-8")) > IDENTIFIER_MAX_BYTES:
-        return f"{what} {value!r} must be at most {IDENTIFIER_MAX_BYTES} bytes long"
-    return None
 
 
 def literal_array(values, element_type="text"):

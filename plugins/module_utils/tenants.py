@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Mapping
 
-from ansible_collections.selfhost.stack.plugins.module_utils.postgresql import (
+from ansible_collections.selfhost.stack.plugins.module_utils.postgresql_identifiers import (
     IDENTIFIER_MAX_BYTES,
     identifier_problem,
 )

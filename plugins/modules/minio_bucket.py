@@ -125,6 +125,7 @@ import functools
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.selfhost.stack.plugins.module_utils import minio as minio_utils
+from ansible_collections.selfhost.stack.plugins.module_utils import minio_rules
 
 VERSIONING_STATUS = {"enabled": "Enabled", "suspended": "Suspended"}
 # S3's answer when a bucket has no object lock configuration.
@@ -133,7 +134,7 @@ NO_OBJECT_LOCK = "ObjectLockConfigurationNotFoundError"
 
 def validate(params):
     """Every problem of the module's own input, as messages."""
-    errors = [problem for problem in [minio_utils.bucket_name_problem(params["name"])] if problem]
+    errors = [problem for problem in [minio_rules.bucket_name_problem(params["name"])] if problem]
     if params["state"] == "present" and params["object_lock"] and params["versioning"] == "suspended":
         errors.append("versioning: suspended is impossible with object_lock: true (object lock needs versioning)")
     return errors

@@ -94,20 +94,21 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.selfhost.stack.plugins.module_utils import minio as minio_utils
+from ansible_collections.selfhost.stack.plugins.module_utils import minio_rules
 
 NO_SUCH_POLICY = "XMinioAdminNoSuchPolicy"
 
 
 def validate(params):
     """The wanted policy (canonical, or None when absent) and every problem of the module's input."""
-    errors = [problem for problem in [minio_utils.policy_name_problem(params["name"], "name")] if problem]
+    errors = [problem for problem in [minio_rules.policy_name_problem(params["name"], "name")] if problem]
     wanted = None
     if params["state"] == "present":
         if params["policy"] is None:
             errors.append("policy is required with state: present")
         else:
             try:
-                wanted = minio_utils.canonical_policy(minio_utils.parse_policy(params["policy"]))
+                wanted = minio_rules.canonical_policy(minio_rules.parse_policy(params["policy"]))
             except ValueError as error:
                 errors.append(f"policy {error}")
     return wanted, errors
@@ -122,7 +123,7 @@ def read_policy(connection, name):
     # Older servers answer with the document itself; newer ones wrap it with its name and dates.
     document = answer.get("Policy", answer) if "Statement" not in answer else answer
     try:
-        return minio_utils.canonical_policy(minio_utils.parse_policy(document))
+        return minio_rules.canonical_policy(minio_rules.parse_policy(document))
     except ValueError:
         return document
 

@@ -135,6 +135,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.selfhost.stack.plugins.module_utils import minio as minio_utils
+from ansible_collections.selfhost.stack.plugins.module_utils import minio_rules
 
 SITE_NAME_PATTERN = re.compile(r"^\S+$")
 
@@ -154,11 +155,11 @@ def validate(params):
             errors.append(f"{where}: name {name!r} is already given by sites[{names[name]}]")
         else:
             names[name] = index
-        problem = minio_utils.endpoint_problem(entry["endpoint"], f"{where}: endpoint")
+        problem = minio_rules.endpoint_problem(entry["endpoint"], f"{where}: endpoint")
         if problem:
             errors.append(problem)
             continue
-        endpoint = minio_utils.normalise_endpoint(entry["endpoint"])
+        endpoint = minio_rules.normalise_endpoint(entry["endpoint"])
         if endpoint in endpoints:
             errors.append(f"{where}: endpoint {entry['endpoint']!r} is already sites[{endpoints[endpoint]}]'s "
                           "(one deployment cannot be two sites)")
@@ -166,8 +167,8 @@ def validate(params):
             endpoints[endpoint] = index
     if local not in names:
         errors.append(f"site {local!r} must be the name of one of sites (the server at endpoint)")
-    elif minio_utils.endpoint_problem(params["endpoint"], "endpoint") is None:
-        own = endpoints.get(minio_utils.normalise_endpoint(params["endpoint"]))
+    elif minio_rules.endpoint_problem(params["endpoint"], "endpoint") is None:
+        own = endpoints.get(minio_rules.normalise_endpoint(params["endpoint"]))
         if own is not None and sites[own]["name"] != local:
             errors.append(f"sites[{own}] ({sites[own]['name']!r}) has the endpoint the module connects to, which is "
                           f"the local site {local!r}: a site cannot be its own peer under another name")
@@ -202,8 +203,8 @@ def check_configured(params, info, configured):
             + "; this module never removes a "
             "site: list them in sites, or remove them yourself (mc admin replicate rm) first; nothing was changed")
     moved = sorted(name for name in set(configured) & set(wanted)
-                   if minio_utils.normalise_endpoint(configured[name]["endpoint"])
-                   != minio_utils.normalise_endpoint(wanted[name]["endpoint"]))
+                   if minio_rules.normalise_endpoint(configured[name]["endpoint"])
+                   != minio_rules.normalise_endpoint(wanted[name]["endpoint"]))
     if moved:
         raise minio_utils.Failure(
             "sites lists configured sites under other endpoints: " + ", ".join(

@@ -133,6 +133,7 @@ import functools
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.selfhost.stack.plugins.module_utils import minio as minio_utils
+from ansible_collections.selfhost.stack.plugins.module_utils import minio_rules
 
 NO_SUCH_USER = "XMinioAdminNoSuchUser"
 # The S3 answers to a request signed with a secret that is not the user's.
@@ -142,8 +143,8 @@ SECRET_DIFFERS = ("SignatureDoesNotMatch", "InvalidAccessKeyId")
 def validate(params):
     """Every problem of the module's own input; a secret is never quoted."""
     errors = [problem for problem in [
-        minio_utils.key_problem(params["access_key"], f"access_key {params['access_key']!r}",
-                                minio_utils.ACCESS_KEY_LENGTH)] if problem]
+        minio_rules.key_problem(params["access_key"], f"access_key {params['access_key']!r}",
+                                minio_rules.ACCESS_KEY_LENGTH)] if problem]
     if params["access_key"] == params["login_access_key"]:
         errors.append("access_key must not be login_access_key: the module does not manage the user it signs in as")
     if params["state"] == "present":
@@ -151,9 +152,9 @@ def validate(params):
             errors.append("secret_key is required with state: present")
         else:
             errors += [problem for problem in [
-                minio_utils.key_problem(params["secret_key"], "secret_key", minio_utils.SECRET_KEY_LENGTH)] if problem]
+                minio_rules.key_problem(params["secret_key"], "secret_key", minio_rules.SECRET_KEY_LENGTH)] if problem]
     for index, name in enumerate(params["policies"] or []):
-        errors += [problem for problem in [minio_utils.policy_name_problem(name, f"policies[{index}]")] if problem]
+        errors += [problem for problem in [minio_rules.policy_name_problem(name, f"policies[{index}]")] if problem]
     return errors
 
 

@@ -8,6 +8,7 @@ in one place only."""
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,6 +23,45 @@ ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
 def role_defaults(role):
     """The defaults of the collection's role `role`."""
     return yaml.safe_load((ROLES_DIR / role / "defaults" / "main.yml").read_text()) or {}
+
+
+class HostvarsOnce(Mapping):
+    """hostvars whose hosts are each read once. Ansible's hostvars computes all of a host's
+    variables anew at each hostvars[host] (facts copied, every source merged), so a filter that
+    reads ten settings of four hosts would otherwise compute them forty times."""
+
+    def __init__(self, hostvars):
+        self._hostvars = hostvars
+        self._read = {}
+
+    def __getitem__(self, host):
+        if host not in self._read:
+            self._read[host] = self._hostvars[host]
+        return self._read[host]
+
+    def __contains__(self, host):
+        return host in self._hostvars
+
+    def __iter__(self):
+        return iter(self._hostvars)
+
+    def __len__(self):
+        return len(self._hostvars)
+
+
+def reads_hostvars_once(function):
+    """Decorates a filter so that its argument `hostvars` reads each host once (HostvarsOnce)."""
+    signature = inspect.signature(function)
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        hostvars = bound.arguments.get("hostvars")
+        if isinstance(hostvars, Mapping) and not isinstance(hostvars, HostvarsOnce):
+            bound.arguments["hostvars"] = HostvarsOnce(hostvars)
+        return function(*bound.args, **bound.kwargs)
+
+    return wrapper
 
 
 def setting(hostvars, host, name):

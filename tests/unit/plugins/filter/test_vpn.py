@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
+
 import pytest
 
 from ansible.errors import AnsibleFilterError
@@ -45,6 +48,30 @@ def test_settings_and_group_come_from_the_inventory():
     assert plan["network"] == "10.9.0.0/24"
     assert {host: node["address"] for host, node in plan["nodes"].items()} == {"standby": "10.9.0.1", "app1": "10.9.0.2"}
     assert plan["unit"] == ""
+
+
+class CountedHostvars(Mapping):
+    """Like Ansible's hostvars, which computes all of a host's variables at each read: counts them."""
+
+    def __init__(self, hosts):
+        self.hosts = hosts
+        self.reads = Counter()
+
+    def __getitem__(self, host):
+        self.reads[host] += 1
+        return self.hosts[host]
+
+    def __iter__(self):
+        return iter(self.hosts)
+
+    def __len__(self):
+        return len(self.hosts)
+
+
+def test_each_host_is_read_once_whatever_the_settings_read():
+    hostvars = CountedHostvars(HOSTVARS)
+    assert vpn_plan("nas", hostvars, GROUPS) == vpn_plan("nas", HOSTVARS, GROUPS)
+    assert hostvars.reads == Counter({"nas": 1, "primary": 1, "standby": 1, "app1": 1})
 
 
 def test_no_vpn_or_an_inconsistent_one_gives_an_empty_plan():

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from ansible_collections.selfhost.stack.plugins.module_utils import minio as minio_utils
+from ansible_collections.selfhost.stack.plugins.module_utils import minio_rules
 from ansible_collections.selfhost.stack.plugins.modules import (
     minio_bucket,
     minio_policy,
@@ -36,7 +37,7 @@ def no_connection(monkeypatch):
 
 @pytest.mark.parametrize("name", ["abc", "backups", "my.bucket-1", "a" * 63, "0day", "10.0.0.1x"])
 def test_valid_bucket_names(name):
-    assert minio_utils.bucket_name_problem(name) is None
+    assert minio_rules.bucket_name_problem(name) is None
 
 
 @pytest.mark.parametrize("name, reason", [
@@ -47,51 +48,51 @@ def test_valid_bucket_names(name):
     ("backups--ol-s3", "--ol-s3"), ("back ups", "lower-case"), ("backups\n", "lower-case"), ("", "3 to 63"),
 ])
 def test_invalid_bucket_names_say_why(name, reason):
-    problem = minio_utils.bucket_name_problem(name)
+    problem = minio_rules.bucket_name_problem(name)
     assert problem is not None and reason in problem and repr(name) in problem
 
 
 # --- endpoints -------------------------------------------------------------------------------------
 
 def test_endpoints_parse_to_host_port_and_tls():
-    assert minio_utils.parse_endpoint("https://10.0.0.1:9000") == ("10.0.0.1:9000", True)
-    assert minio_utils.parse_endpoint("http://minio.lan/") == ("minio.lan", False)
-    assert minio_utils.parse_endpoint("http://[fd00::1]:9000") == ("[fd00::1]:9000", False)
-    assert minio_utils.normalise_endpoint("HTTPS://Minio.LAN") == "https://minio.lan:443"
-    assert minio_utils.normalise_endpoint("http://[FD00::1]:9000/") == "http://[fd00::1]:9000"
+    assert minio_rules.parse_endpoint("https://10.0.0.1:9000") == ("10.0.0.1:9000", True)
+    assert minio_rules.parse_endpoint("http://minio.lan/") == ("minio.lan", False)
+    assert minio_rules.parse_endpoint("http://[fd00::1]:9000") == ("[fd00::1]:9000", False)
+    assert minio_rules.normalise_endpoint("HTTPS://Minio.LAN") == "https://minio.lan:443"
+    assert minio_rules.normalise_endpoint("http://[FD00::1]:9000/") == "http://[fd00::1]:9000"
 
 
 @pytest.mark.parametrize("endpoint", ["10.0.0.1:9000", "ftp://10.0.0.1", "https://10.0.0.1:9000/minio", "https://",
                                       "https://user:pw@10.0.0.1", "https://10.0.0.1:99999", "https://h?x=1", ""])
 def test_bad_endpoints_are_refused(endpoint):
-    assert minio_utils.endpoint_problem(endpoint, "endpoint").startswith("endpoint ")
+    assert minio_rules.endpoint_problem(endpoint, "endpoint").startswith("endpoint ")
 
 
 # --- policies ---------------------------------------------------------------------------------------
 
 def test_a_policy_is_a_json_object_with_statements_given_as_dict_or_string():
-    assert minio_utils.parse_policy(POLICY) == POLICY
-    assert minio_utils.parse_policy('{"Statement": [{"Effect": "Allow"}]}') == {"Statement": [{"Effect": "Allow"}]}
+    assert minio_rules.parse_policy(POLICY) == POLICY
+    assert minio_rules.parse_policy('{"Statement": [{"Effect": "Allow"}]}') == {"Statement": [{"Effect": "Allow"}]}
     for bad, reason in [("{", "not valid JSON"), ("[1]", "JSON object"), ({"Version": "2012-10-17"}, "Statement"),
                         ({"Statement": {"Effect": "Allow"}}, "Statement list"), ({"Statement": []}, "at least one"),
                         ({"Statement": ["x"]}, "Statement[0]"), (3, "JSON object")]:
         with pytest.raises(ValueError, match=re.escape(reason)):
-            minio_utils.parse_policy(bad)
+            minio_rules.parse_policy(bad)
 
 
 def test_policies_that_mean_the_same_have_one_canonical_form():
     resources = ["arn:aws:s3:::a/*", "arn:aws:s3:::b/*", "arn:aws:s3:::a/*"]
     other_spelling = {"Version": "2012-10-17", "Statement": [
         {"Sid": "", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": resources, "Condition": {}}]}
-    assert minio_utils.canonical_policy(POLICY) == minio_utils.canonical_policy(other_spelling)
+    assert minio_rules.canonical_policy(POLICY) == minio_rules.canonical_policy(other_spelling)
     two = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
                                                   POLICY["Statement"][0]]}
     swapped = dict(two, Statement=list(reversed(two["Statement"])))
-    assert minio_utils.canonical_policy(two) == minio_utils.canonical_policy(swapped)
+    assert minio_rules.canonical_policy(two) == minio_rules.canonical_policy(swapped)
     conditioned = {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/24"}}}]}
-    assert minio_utils.canonical_policy(conditioned)["Statement"][0]["Condition"] == {
+    assert minio_rules.canonical_policy(conditioned)["Statement"][0]["Condition"] == {
         "IpAddress": {"aws:SourceIp": ["10.0.0.0/24"]}}
-    assert minio_utils.canonical_policy(POLICY) != minio_utils.canonical_policy(
+    assert minio_rules.canonical_policy(POLICY) != minio_rules.canonical_policy(
         dict(POLICY, Statement=[dict(POLICY["Statement"][0], Effect="Deny")]))
 
 
