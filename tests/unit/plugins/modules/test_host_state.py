@@ -1,0 +1,80 @@
+"""Unit tests for the host_state module: installed packages and running units in one read."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.selfhost.stack.plugins.modules import host_state
+
+# The last line: a status without a name.
+DPKG_OUTPUT = "ii chrony\nhi openssh-server\nrc redis-server\nun postgresql-15\nii  \n"
+
+SYSTEMCTL_OUTPUT = """Id=chrony.service
+ActiveState=active
+UnitFileState=enabled
+
+Id=redis-server.service
+ActiveState=inactive
+UnitFileState=enabled
+
+Id=dbus.service
+ActiveState=active
+UnitFileState=static
+
+Id=pgbackrest-backup@full.timer
+ActiveState=active
+UnitFileState=enabled
+
+Id=postgresql@15-main.service
+ActiveState=failed
+UnitFileState=enabled
+"""
+
+
+@pytest.fixture
+def commands(tmp_path, monkeypatch):
+    """dpkg-query and systemctl on PATH that print the outputs above, or fail when asked to; each
+    records its arguments. The host is booted with systemd unless told otherwise."""
+    def install(failing=(), systemd=True):
+        monkeypatch.setattr(host_state, "SYSTEMD_BOOTED", str(tmp_path if systemd else tmp_path / "absent"))
+        for name, output in (("dpkg-query", DPKG_OUTPUT), ("systemctl", SYSTEMCTL_OUTPUT)):
+            (tmp_path / f"{name}.out").write_text(output)
+            script = tmp_path / name
+            status = 1 if name in failing else 0
+            script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path}/{name}.args\n'
+                              f'cat {tmp_path}/{name}.out\necho "{name} broke" >&2\nexit {status}\n')
+            script.chmod(0o755)
+        monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+        return tmp_path
+    return install
+
+
+def test_installed_packages_and_units_both_active_and_enabled(run_module, commands):
+    directory = commands()
+    result = run_module(host_state, {})
+    assert result["changed"] is False
+    assert result["packages"] == ["chrony", "openssh-server"]
+    assert result["running"] == ["chrony.service", "pgbackrest-backup@full.timer"]
+    assert (directory / "systemctl.args").read_text().split("\n")[:2] == ["show", "--property=Id,ActiveState,UnitFileState"]
+
+
+def test_check_mode_reads_the_same(run_module, commands):
+    commands()
+    result = run_module(host_state, {}, check=True)
+    assert result["running"] == ["chrony.service", "pgbackrest-backup@full.timer"]
+
+
+@pytest.mark.parametrize("failing", ["dpkg-query", "systemctl"])
+def test_a_failed_command_fails_the_module_naming_it(run_module, commands, failing):
+    commands(failing=(failing,))
+    result = run_module(host_state, {})
+    assert result["failed"] is True
+    assert result["msg"] == f"{failing} failed: {failing} broke"
+
+
+def test_a_host_without_systemd_runs_no_unit_and_systemctl_is_not_asked(run_module, commands):
+    directory = commands(failing=("systemctl",), systemd=False)
+    result = run_module(host_state, {})
+    assert result["packages"] == ["chrony", "openssh-server"]
+    assert result["running"] == []
+    assert not (directory / "systemctl.args").exists()
