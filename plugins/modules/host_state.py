@@ -50,7 +50,7 @@ running:
   description:
     - The services and timers that are active and enabled, by their full unit name. A template's
       instance is listed under its own name, such as C(postgresql@15-main.service).
-    - Empty on a host not booted with systemd, such as a build container: no unit runs there.
+    - Empty on a host not booted with systemd, such as a build container, where no unit runs.
   returned: always
   type: list
   elements: str
