@@ -59,13 +59,8 @@ options:
     default: 30
 requirements:
   - cryptography (python3-cryptography)
-attributes:
-  check_mode:
-    description: Reads the same in check mode; it never changes anything.
-    support: full
-  diff_mode:
-    description: Nothing to show.
-    support: none
+extends_documentation_fragment:
+  - selfhost.stack.read_only
 """
 
 EXAMPLES = r"""

@@ -17,13 +17,8 @@ description:
     the roles skip an apt call or a start-and-enable call that would change nothing.
   - Changes nothing; the lists are returned, not set as facts, so that no fact cache keeps them.
 options: {}
-attributes:
-  check_mode:
-    description: Reads the same in check mode; it never changes anything.
-    support: full
-  diff_mode:
-    description: Nothing to show.
-    support: none
+extends_documentation_fragment:
+  - selfhost.stack.read_only
 """
 
 EXAMPLES = r"""
