@@ -13,10 +13,11 @@ author: selfhost.stack contributors (@selfhost-stack)
 short_description: Tell whether a certificate, its key and its CA need no work
 description:
   - Reads a certificate and its private key on the host and says whether they are current - the
-    key is the certificate's, owned by O(owner) and readable by it alone; the certificate is signed
-    by O(issuer) (by itself when O(issuer) is not given), carries exactly O(common_name),
-    O(subject_alt_name) and O(extended_key_usage), and stays valid for O(renew_before) days more;
-    the host's copy of the issuer (O(issuer_copy)) is O(issuer), owned by O(owner).
+    key is the certificate's, owned by O(owner) and readable by it alone; the certificate is
+    O(owner)'s with mode 0644, signed by O(issuer) (by itself when O(issuer) is not given), carries
+    exactly O(common_name), O(subject_alt_name) and O(extended_key_usage), and stays valid for
+    O(renew_before) days more; the host's copy of the issuer (O(issuer_copy)) is O(issuer), owned
+    by O(owner).
   - One module run in place of the several that make or check each part, so that a run that finds
     everything current skips them all (role selfhost.stack.pki).
   - Changes nothing, and never returns the key.
@@ -197,8 +198,8 @@ def validity(certificate):
 
 
 def certificate_problems(params, certificate, now):
-    """What does not hold of the certificate's names, usages, signature and dates; and whether it
-    is only its end that is near."""
+    """What does not hold of the certificate's names, usages, signature and dates; and whether its
+    end is near."""
     problems = []
     names = [attribute.value for attribute in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     if names != [params["common_name"]]:
@@ -228,7 +229,7 @@ def certificate_problems(params, certificate, now):
         problems.append(f"the certificate is not valid before {starts:%Y-%m-%d %H:%M} UTC")
     if expiring:
         problems.append(f"the certificate ends {ends:%Y-%m-%d %H:%M} UTC, within {params['renew_before']} days")
-    return problems, expiring and len(problems) == 1
+    return problems, expiring
 
 
 def main():
@@ -262,6 +263,8 @@ def main():
             problems.append(f"{params['certificate']} holds no PEM certificate")
     if certificate is not None:
         problems, expiring = certificate_problems(params, certificate, datetime.datetime.now(datetime.timezone.utc))
+        if not owned_by(params["certificate"], params["owner"], 0o644):
+            problems.append(f"the certificate is not {params['owner']}'s with mode 0644")
     key_text = read(params["private_key"])
     key = None
     if key_text is not None:
@@ -282,6 +285,8 @@ def main():
             problems.append(f"{params['issuer_copy']} does not hold the issuer given")
         elif not owned_by(params["issuer_copy"], params["owner"]):
             problems.append(f"{params['issuer_copy']} is not {params['owner']}'s")
+    # Expiring alone says "sign again" (the signing module would keep a certificate whose names
+    # are right); with another problem, that problem's fix makes a new one anyway.
     module.exit_json(changed=False, current=not problems, expiring=expiring and len(problems) == 1,
                      problems=problems, certificate=text.decode() if certificate is not None else "")
 

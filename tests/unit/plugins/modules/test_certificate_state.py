@@ -60,8 +60,9 @@ class Chain:
         usages = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
         return make_certificate(key or self.key, "primary", issuer_key or self.ca_key, self.ca.subject, names, usages, days)
 
-    def write(self, certificate):
+    def write(self, certificate, mode=0o644):
         self.path("server.crt").write_text(pem(certificate))
+        self.path("server.crt").chmod(mode)
 
     def write_key(self, key, mode=0o600):
         self.path("server.key").write_bytes(key.private_bytes(
@@ -115,6 +116,7 @@ def test_an_expiring_certificate_is_told_apart(run_module, chain):
     ({"extended_key_usage": ["serverAuth"]}, "the certificate's key usages are clientAuth, serverAuth, not serverAuth"),
     ({"certificate": "/nonexistent/server.crt"}, "no certificate at /nonexistent/server.crt"),
     ({"owner": "nobody"}, "the private key is not nobody's alone (mode 0600)"),
+    ({"owner": "nobody"}, "the certificate is not nobody's with mode 0644"),
 ])
 def test_each_difference_is_named(run_module, chain, change, problem):
     result = run_module(certificate_state, chain.arguments(**change))
@@ -133,6 +135,12 @@ def test_a_key_that_is_not_the_certificates_or_open_to_others_is_named(run_modul
     result = run_module(certificate_state, chain.arguments())
     assert result["problems"] == ["the private key is not the certificate's",
                                   f"the private key is not {OWNER}'s alone (mode 0600)"]
+
+
+def test_a_certificate_others_may_change_is_named(run_module, chain):
+    chain.path("server.crt").chmod(0o666)
+    result = run_module(certificate_state, chain.arguments())
+    assert result["problems"] == [f"the certificate is not {OWNER}'s with mode 0644"]
 
 
 def test_a_stale_copy_of_the_ca_is_named(run_module, chain):
