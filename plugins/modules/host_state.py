@@ -12,9 +12,10 @@ version_added: 0.1.0
 author: selfhost.stack contributors (@selfhost-stack)
 short_description: Read the packages a host has installed and the systemd units it runs
 description:
-  - Returns the Debian packages installed on the host (C(dpkg-query)) and the systemd services
-    and timers that are both active and enabled (C(systemctl show)), in one module run, so that
-    the roles skip an apt call or a start-and-enable call that would change nothing.
+  - Returns the Debian packages installed on the host (C(dpkg-query)) and which systemd services,
+    timers and sockets are active, enabled, or both (C(systemctl show)), in one module run, so
+    that the roles skip an apt call, or a call that starts, stops, enables or disables a unit,
+    that would change nothing.
   - Changes nothing; the lists are returned, not set as facts, so that no fact cache keeps them.
 options: {}
 extends_documentation_fragment:
@@ -43,13 +44,27 @@ packages:
   sample: [chrony, openssh-server]
 running:
   description:
-    - The services and timers that are active and enabled, by their full unit name. A template's
-      instance is listed under its own name, such as C(postgresql@15-main.service).
+    - The services, timers and sockets that are active and enabled, by their full unit name. A
+      template's instance is listed under its own name, such as C(postgresql@15-main.service).
     - Empty on a host not booted with systemd, such as a build container, where no unit runs.
   returned: always
   type: list
   elements: str
   sample: [chrony.service, ssh.service, pgbackrest-backup@full.timer]
+active:
+  description: The services, timers and sockets that are active, enabled or not; empty without systemd.
+  returned: always
+  type: list
+  elements: str
+  sample: [chrony.service, dbus.service, ssh.service, pgbackrest-backup@full.timer]
+enabled:
+  description:
+    - The services, timers and sockets enabled to start at boot, active or not; empty without systemd.
+    - A unit in neither RV(active) nor RV(enabled) is stopped and disabled, or not installed.
+  returned: always
+  type: list
+  elements: str
+  sample: [chrony.service, redis-server.service, ssh.service, pgbackrest-backup@full.timer]
 """
 
 import os
@@ -60,7 +75,8 @@ DPKG_QUERY = ["dpkg-query", "--show", "--showformat=${db:Status-Abbrev} ${Packag
 # Patterns match the units systemd has loaded: an enabled or active unit always is.
 # systemd's own test of whether it is the init system (sd_booted).
 SYSTEMD_BOOTED = "/run/systemd/system"
-SYSTEMCTL_SHOW = ["systemctl", "show", "--property=Id,ActiveState,UnitFileState", "--", "*.service", "*.timer"]
+SYSTEMCTL_SHOW = ["systemctl", "show", "--property=Id,ActiveState,UnitFileState", "--",
+                  "*.service", "*.timer", "*.socket"]
 
 
 def installed_packages(output):
@@ -73,14 +89,16 @@ def installed_packages(output):
     return names
 
 
-def running_units(output):
-    """The units of systemctl show's blocks that are active and enabled."""
-    units = []
+def unit_states(output):
+    """The units of systemctl show's blocks that are active, and those that are enabled."""
+    active, enabled = [], []
     for block in output.split("\n\n"):
         properties = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
-        if properties.get("ActiveState") == "active" and properties.get("UnitFileState") == "enabled":
-            units.append(properties["Id"])
-    return sorted(units)
+        if properties.get("ActiveState") == "active":
+            active.append(properties["Id"])
+        if properties.get("UnitFileState") == "enabled":
+            enabled.append(properties["Id"])
+    return sorted(active), sorted(enabled)
 
 
 def command_output(module, command):
@@ -94,8 +112,11 @@ def main():
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
     packages = installed_packages(command_output(module, DPKG_QUERY))
     # Without systemd as init no unit runs, and systemctl could not say so: it fails outright.
-    running = running_units(command_output(module, SYSTEMCTL_SHOW)) if os.path.isdir(SYSTEMD_BOOTED) else []
-    module.exit_json(changed=False, packages=packages, running=running)
+    active, enabled = [], []
+    if os.path.isdir(SYSTEMD_BOOTED):
+        active, enabled = unit_states(command_output(module, SYSTEMCTL_SHOW))
+    module.exit_json(changed=False, packages=packages, running=sorted(set(active) & set(enabled)),
+                     active=active, enabled=enabled)
 
 
 if __name__ == "__main__":

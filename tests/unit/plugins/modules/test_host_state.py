@@ -28,6 +28,10 @@ UnitFileState=enabled
 Id=postgresql@15-main.service
 ActiveState=failed
 UnitFileState=enabled
+
+Id=ssh.socket
+ActiveState=inactive
+UnitFileState=disabled
 """
 
 
@@ -55,6 +59,9 @@ def test_installed_packages_and_units_both_active_and_enabled(run_module, comman
     assert result["changed"] is False
     assert result["packages"] == ["chrony", "openssh-server"]
     assert result["running"] == ["chrony.service", "pgbackrest-backup@full.timer"]
+    assert result["active"] == ["chrony.service", "dbus.service", "pgbackrest-backup@full.timer"]
+    assert result["enabled"] == ["chrony.service", "pgbackrest-backup@full.timer", "postgresql@15-main.service",
+                                 "redis-server.service"]
     assert (directory / "systemctl.args").read_text().split("\n")[:2] == ["show", "--property=Id,ActiveState,UnitFileState"]
 
 
@@ -76,5 +83,5 @@ def test_a_host_without_systemd_runs_no_unit_and_systemctl_is_not_asked(run_modu
     directory = commands(failing=("systemctl",), systemd=False)
     result = run_module(host_state, {})
     assert result["packages"] == ["chrony", "openssh-server"]
-    assert result["running"] == []
+    assert (result["running"], result["active"], result["enabled"]) == ([], [], [])
     assert not (directory / "systemctl.args").exists()
