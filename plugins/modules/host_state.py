@@ -59,7 +59,8 @@ active:
   sample: [chrony.service, dbus.service, ssh.service, pgbackrest-backup@full.timer]
 enabled:
   description:
-    - The services, timers and sockets enabled to start at boot, active or not; empty without systemd.
+    - The services, timers and sockets enabled to start at boot, active or not (a template's
+      instances by their own names when systemd has them loaded); empty without systemd.
     - A unit in neither RV(active) nor RV(enabled) is stopped and disabled, or not installed.
   returned: always
   type: list
@@ -72,11 +73,15 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 DPKG_QUERY = ["dpkg-query", "--show", "--showformat=${db:Status-Abbrev} ${Package}\\n"]
-# Patterns match the units systemd has loaded: an enabled or active unit always is.
 # systemd's own test of whether it is the init system (sd_booted).
 SYSTEMD_BOOTED = "/run/systemd/system"
-SYSTEMCTL_SHOW = ["systemctl", "show", "--property=Id,ActiveState,UnitFileState", "--",
-                  "*.service", "*.timer", "*.socket"]
+UNIT_PATTERNS = ["*.service", "*.timer", "*.socket"]
+# show's patterns match the units systemd has loaded: an active unit always is, and a template's
+# instance is only named there; an inactive unit may be unloaded, so the enabled unit files are
+# listed too.
+SYSTEMCTL_SHOW = ["systemctl", "show", "--property=Id,ActiveState,UnitFileState", "--"] + UNIT_PATTERNS
+SYSTEMCTL_UNIT_FILES = (["systemctl", "list-unit-files", "--state=enabled", "--no-legend", "--no-pager", "--"]
+                        + UNIT_PATTERNS)
 
 
 def installed_packages(output):
@@ -101,6 +106,11 @@ def unit_states(output):
     return sorted(active), sorted(enabled)
 
 
+def enabled_unit_files(output):
+    """The unit names of list-unit-files' lines (a template itself, such as x@.service, is no unit)."""
+    return [line.split()[0] for line in output.splitlines() if line.strip() and "@." not in line.split()[0]]
+
+
 def command_output(module, command):
     rc, out, err = module.run_command([module.get_bin_path(command[0], required=True)] + command[1:])
     if rc != 0:
@@ -115,6 +125,7 @@ def main():
     active, enabled = [], []
     if os.path.isdir(SYSTEMD_BOOTED):
         active, enabled = unit_states(command_output(module, SYSTEMCTL_SHOW))
+        enabled = sorted(set(enabled) | set(enabled_unit_files(command_output(module, SYSTEMCTL_UNIT_FILES))))
     module.exit_json(changed=False, packages=packages, running=sorted(set(active) & set(enabled)),
                      active=active, enabled=enabled)
 

@@ -34,6 +34,12 @@ ActiveState=inactive
 UnitFileState=disabled
 """
 
+# An enabled unit systemd has not loaded (inactive; show does not list it), and a template.
+UNIT_FILES_OUTPUT = """chrony.service enabled enabled
+disable-transparent-hugepages.service enabled enabled
+pgbackrest-backup@.timer enabled enabled
+"""
+
 
 @pytest.fixture
 def commands(tmp_path, monkeypatch):
@@ -41,12 +47,15 @@ def commands(tmp_path, monkeypatch):
     records its arguments. The host is booted with systemd unless told otherwise."""
     def install(failing=(), systemd=True):
         monkeypatch.setattr(host_state, "SYSTEMD_BOOTED", str(tmp_path if systemd else tmp_path / "absent"))
+        (tmp_path / "list-unit-files.out").write_text(UNIT_FILES_OUTPUT)
         for name, output in (("dpkg-query", DPKG_OUTPUT), ("systemctl", SYSTEMCTL_OUTPUT)):
             (tmp_path / f"{name}.out").write_text(output)
             script = tmp_path / name
             status = 1 if name in failing else 0
-            script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path}/{name}.args\n'
-                              f'cat {tmp_path}/{name}.out\necho "{name} broke" >&2\nexit {status}\n')
+            # systemctl list-unit-files prints its own output; show (and dpkg-query) theirs.
+            script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" >> {tmp_path}/{name}.args\n'
+                              f'[ "$1" = list-unit-files ] && cat {tmp_path}/list-unit-files.out || cat {tmp_path}/{name}.out\n'
+                              f'echo "{name} broke" >&2\nexit {status}\n')
             script.chmod(0o755)
         monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
         return tmp_path
@@ -60,8 +69,8 @@ def test_installed_packages_and_units_both_active_and_enabled(run_module, comman
     assert result["packages"] == ["chrony", "openssh-server"]
     assert result["running"] == ["chrony.service", "pgbackrest-backup@full.timer"]
     assert result["active"] == ["chrony.service", "dbus.service", "pgbackrest-backup@full.timer"]
-    assert result["enabled"] == ["chrony.service", "pgbackrest-backup@full.timer", "postgresql@15-main.service",
-                                 "redis-server.service"]
+    assert result["enabled"] == ["chrony.service", "disable-transparent-hugepages.service", "pgbackrest-backup@full.timer",
+                                 "postgresql@15-main.service", "redis-server.service"]
     assert (directory / "systemctl.args").read_text().split("\n")[:2] == ["show", "--property=Id,ActiveState,UnitFileState"]
 
 
