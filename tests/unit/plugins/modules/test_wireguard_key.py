@@ -16,10 +16,17 @@ PRIVATE = "4EBkkhz5lFq5XQ2ZqxPgvG5+sB0GDtb7p9OiL0p/uU8="
 PUBLIC = "y+U2xqk6X/SocqKPx8lTSpqBzVpyCTgxZs9ekNHxNBE="
 
 
-def run_module(monkeypatch, capsys, arguments, calls):
-    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False: "/usr/bin/wg")
+IP_OUTPUT = ("5: wg0    inet 10.0.0.1/24 scope global wg0\\       valid_lft forever preferred_lft forever\n"
+             "5: wg0    inet 10.0.9.1/32 scope global wg0\\       valid_lft forever preferred_lft forever\n")
+
+
+def run_module(monkeypatch, capsys, arguments, calls, ip=(0, IP_OUTPUT)):
+    monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False: f"/usr/bin/{name}")
 
     def run_command(self, argv, data=None, **kwargs):
+        if argv[0] == "/usr/bin/ip":
+            calls.append(tuple(argv[1:]))
+            return ip[0], ip[1], ""
         calls.append((argv[1], data))
         return 0, (PRIVATE if argv[1] == "genkey" else PUBLIC) + "\n", ""
 
@@ -58,9 +65,10 @@ def test_an_existing_key_is_kept(monkeypatch, capsys, tmp_path):
 
 
 def test_check_mode_writes_nothing(monkeypatch, capsys, tmp_path):
-    path = tmp_path / "wg0.key"
-    result = run_module(monkeypatch, capsys, {"path": str(path), "_ansible_check_mode": True}, [])
-    assert result == {"changed": True, "public_key": "", "invocation": result["invocation"]}
+    path = tmp_path / "wireguard"
+    result = run_module(monkeypatch, capsys, {"path": str(path / "wg0.key"), "_ansible_check_mode": True}, [])
+    assert result == {"changed": True, "public_key": "", "kept_peers": {}, "addresses": [],
+                      "invocation": result["invocation"]}
     assert not path.exists()
 
 
@@ -70,3 +78,38 @@ def test_a_file_that_is_not_a_key_is_refused_not_replaced(monkeypatch, capsys, t
     result = run_module(monkeypatch, capsys, {"path": str(path)}, [])
     assert result["failed"] is True and "is not a WireGuard private key" in result["msg"]
     assert path.read_text() == "precious\n"
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="the key's directory is made root's")
+def test_the_keys_directory_is_made_root_s_alone(monkeypatch, capsys, tmp_path):
+    made = tmp_path / "made" / "wireguard"
+    result = run_module(monkeypatch, capsys, {"path": str(made / "wg0.key")}, [])
+    assert result["changed"] is True and stat.S_IMODE(os.stat(made).st_mode) == 0o700
+    opened = tmp_path / "opened"
+    opened.mkdir(mode=0o755)
+    run_module(monkeypatch, capsys, {"path": str(opened / "wg0.key")}, [])
+    assert stat.S_IMODE(os.stat(opened).st_mode) == 0o700
+
+
+def test_the_kept_peers_and_the_live_addresses_come_back_in_the_same_run(monkeypatch, capsys, tmp_path):
+    path = tmp_path / "wg0.key"
+    path.write_text(PRIVATE + "\n")
+    path.chmod(0o600)
+    (tmp_path / "wg0.peers.json").write_text(json.dumps({"standby": PUBLIC}))
+    calls = []
+    result = run_module(monkeypatch, capsys, {"path": str(path), "peer_cache": str(tmp_path / "wg0.peers.json"),
+                                              "interface": "wg0"}, calls)
+    assert result["kept_peers"] == {"standby": PUBLIC}
+    assert result["addresses"] == ["10.0.0.1/24", "10.0.9.1/32"]
+    assert ("-4", "-o", "address", "show", "dev", "wg0") in calls
+
+
+def test_no_interface_and_an_unreadable_cache_read_as_empty(monkeypatch, capsys, tmp_path):
+    path = tmp_path / "wg0.key"
+    path.write_text(PRIVATE + "\n")
+    path.chmod(0o600)
+    (tmp_path / "wg0.peers.json").write_text("{not json")
+    result = run_module(monkeypatch, capsys, {"path": str(path), "peer_cache": str(tmp_path / "wg0.peers.json"),
+                                              "interface": "wg0"}, [], ip=(1, ""))
+    assert (result["kept_peers"], result["addresses"]) == ({}, [])
+    assert "is not readable JSON" in json.dumps(result["warnings"])
