@@ -10,12 +10,13 @@ DOCUMENTATION = r"""
 module: host_state
 version_added: 0.1.0
 author: selfhost.stack contributors (@selfhost-stack)
-short_description: Read the packages a host has installed and the systemd units it runs
+short_description: Read the packages a host has installed, the systemd units it runs, its time zone and locales
 description:
-  - Returns the Debian packages installed on the host (C(dpkg-query)) and which systemd services,
-    timers and sockets are active, enabled, or both (C(systemctl show)), in one module run, so
-    that the roles skip an apt call, or a call that starts, stops, enables or disables a unit,
-    that would change nothing.
+  - Returns the Debian packages installed on the host (C(dpkg-query)), which systemd services,
+    timers and sockets are active, enabled, or both (C(systemctl show)), the time zone and the
+    generated locales, in one module run, so that the roles skip an apt call, a call that
+    starts, stops, enables or disables a unit, or a time zone or locale call, that would change
+    nothing.
   - Changes nothing; the lists are returned, not set as facts, so that no fact cache keeps them.
 options: {}
 extends_documentation_fragment:
@@ -66,6 +67,17 @@ enabled:
   type: list
   elements: str
   sample: [chrony.service, redis-server.service, ssh.service, pgbackrest-backup@full.timer]
+timezone:
+  description: The time zone C(/etc/localtime) links to, such as C(Etc/UTC); empty when it is no link into the zone files.
+  returned: always
+  type: str
+  sample: Europe/Berlin
+locales:
+  description: The locales generated on the host, as C(locale -a) names them (C(en_US.utf8)); empty without C(locale).
+  returned: always
+  type: list
+  elements: str
+  sample: [C, C.utf8, en_US.utf8, POSIX]
 """
 
 import os
@@ -111,6 +123,25 @@ def enabled_unit_files(output):
     return [line.split()[0] for line in output.splitlines() if line.strip() and "@." not in line.split()[0]]
 
 
+def timezone(link="/etc/localtime"):
+    """The zone /etc/localtime links to (relative to a zoneinfo directory), or ''."""
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return ""
+    _before, found, zone = target.partition("zoneinfo/")
+    return zone if found else ""
+
+
+def generated_locales(module):
+    """locale -a's names, or [] where there is no locale command (a minimal image)."""
+    locale = module.get_bin_path("locale")
+    if not locale:
+        return []
+    rc, out, _err = module.run_command([locale, "-a"])
+    return sorted(out.split()) if rc == 0 else []
+
+
 def command_output(module, command):
     rc, out, err = module.run_command([module.get_bin_path(command[0], required=True)] + command[1:])
     if rc != 0:
@@ -127,7 +158,7 @@ def main():
         active, enabled = unit_states(command_output(module, SYSTEMCTL_SHOW))
         enabled = sorted(set(enabled) | set(enabled_unit_files(command_output(module, SYSTEMCTL_UNIT_FILES))))
     module.exit_json(changed=False, packages=packages, running=sorted(set(active) & set(enabled)),
-                     active=active, enabled=enabled)
+                     active=active, enabled=enabled, timezone=timezone(), locales=generated_locales(module))
 
 
 if __name__ == "__main__":

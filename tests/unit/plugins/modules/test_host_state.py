@@ -57,6 +57,8 @@ def commands(tmp_path, monkeypatch):
                               f'[ "$1" = list-unit-files ] && cat {tmp_path}/list-unit-files.out || cat {tmp_path}/{name}.out\n'
                               f'echo "{name} broke" >&2\nexit {status}\n')
             script.chmod(0o755)
+        (tmp_path / "locale").write_text("#!/bin/sh\nprintf 'POSIX\\nen_US.utf8\\nC\\n'\n")
+        (tmp_path / "locale").chmod(0o755)
         monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
         return tmp_path
     return install
@@ -94,3 +96,24 @@ def test_a_host_without_systemd_runs_no_unit_and_systemctl_is_not_asked(run_modu
     assert result["packages"] == ["chrony", "openssh-server"]
     assert (result["running"], result["active"], result["enabled"]) == ([], [], [])
     assert not (directory / "systemctl.args").exists()
+
+
+def test_the_generated_locales_come_back_sorted(run_module, commands):
+    commands()
+    assert run_module(host_state, {})["locales"] == ["C", "POSIX", "en_US.utf8"]
+
+
+@pytest.mark.parametrize("target, zone", [
+    ("/usr/share/zoneinfo/Europe/Berlin", "Europe/Berlin"),
+    ("../usr/share/zoneinfo/Etc/UTC", "Etc/UTC"),
+    ("/etc/some-copy", ""),
+])
+def test_the_time_zone_is_where_localtime_links_to(tmp_path, target, zone):
+    link = tmp_path / "localtime"
+    link.symlink_to(target)
+    assert host_state.timezone(str(link)) == zone
+
+
+def test_a_localtime_that_is_no_link_has_no_time_zone(tmp_path):
+    (tmp_path / "localtime").write_text("TZif")
+    assert host_state.timezone(str(tmp_path / "localtime")) == ""
