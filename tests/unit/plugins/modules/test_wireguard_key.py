@@ -8,7 +8,9 @@ import stat
 
 import pytest
 
+from ansible.module_utils import _internal as ansible_internal
 from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as ansible_warnings
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.selfhost.stack.plugins.modules import wireguard_key
 
@@ -21,6 +23,9 @@ IP_OUTPUT = ("5: wg0    inet 10.0.0.1/24 scope global wg0\\       valid_lft fore
 
 
 def run_module(monkeypatch, capsys, arguments, calls, ip=(0, IP_OUTPUT)):
+    # Once a test in this process has loaded controller code, a module's warnings would go to the
+    # controller's display instead of its result (as in the run_module fixture).
+    monkeypatch.setattr(ansible_internal, "is_controller", False)
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, name, required=False: f"/usr/bin/{name}")
 
     def run_command(self, argv, data=None, **kwargs):
@@ -31,8 +36,12 @@ def run_module(monkeypatch, capsys, arguments, calls, ip=(0, IP_OUTPUT)):
         return 0, (PRIVATE if argv[1] == "genkey" else PUBLIC) + "\n", ""
 
     monkeypatch.setattr(basic.AnsibleModule, "run_command", run_command)
-    with patch_module_args(arguments), pytest.raises(SystemExit):
-        wireguard_key.main()
+    try:
+        with patch_module_args(arguments), pytest.raises(SystemExit):
+            wireguard_key.main()
+    finally:
+        # A module's warnings are kept process-wide until a process ends; a module's does, here.
+        getattr(ansible_warnings, "_global_warnings", {}).clear()
     return json.loads(capsys.readouterr().out)
 
 
