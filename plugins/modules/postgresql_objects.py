@@ -114,34 +114,8 @@ options:
     description: The role the module connects as; a superuser.
     type: str
     default: postgres
-  login_password:
-    description: The password of O(login_user); none when empty (peer or certificate authentication).
-    type: str
-    default: ""
-  login_host:
-    description: The host to connect to; empty connects through the Unix socket.
-    type: str
-    default: ""
-  login_unix_socket:
-    description: The directory of the Unix socket; empty is libpq's default (C(/var/run/postgresql) on Debian).
-    type: str
-    default: ""
-  port:
-    description: The port (also part of the socket's name).
-    type: int
-    default: 5432
-  ssl_mode:
-    description: libpq's C(sslmode) for connections over TCP.
-    type: str
-    choices: [disable, allow, prefer, require, verify-ca, verify-full]
-    default: prefer
-  ca_cert:
-    description: The CA certificate(s) that sign the server's certificate (libpq's C(sslrootcert)).
-    type: path
-  connect_timeout:
-    description: Seconds to wait for each connection.
-    type: int
-    default: 10
+extends_documentation_fragment:
+  - selfhost.stack.postgresql
 attributes:
   check_mode:
     description: Only reads; returns the statements it would run.
@@ -149,8 +123,6 @@ attributes:
   diff_mode:
     description: Shows the roles' attributes, the databases' owners, the grants, the slots and the functions' versions before and after; never a password.
     support: full
-requirements:
-  - psycopg >= 3.1 (python3-psycopg on Debian)
 """
 
 EXAMPLES = r"""

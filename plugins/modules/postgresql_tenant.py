@@ -90,34 +90,8 @@ options:
     description: The role the module connects as; it needs to own or create the schemas (a superuser, typically).
     type: str
     default: postgres
-  login_password:
-    description: The password of O(login_user); none when empty (peer or certificate authentication).
-    type: str
-    default: ""
-  login_host:
-    description: The host to connect to; empty connects through the Unix socket.
-    type: str
-    default: ""
-  login_unix_socket:
-    description: The directory of the Unix socket; empty is libpq's default (C(/var/run/postgresql) on Debian).
-    type: str
-    default: ""
-  port:
-    description: The port (also part of the socket's name).
-    type: int
-    default: 5432
-  ssl_mode:
-    description: libpq's C(sslmode) for connections over TCP.
-    type: str
-    choices: [disable, allow, prefer, require, verify-ca, verify-full]
-    default: prefer
-  ca_cert:
-    description: The CA certificate(s) that sign the server's certificate (libpq's C(sslrootcert)).
-    type: path
-  connect_timeout:
-    description: Seconds to wait for the connection.
-    type: int
-    default: 10
+extends_documentation_fragment:
+  - selfhost.stack.postgresql
 attributes:
   check_mode:
     description: Only reads; reports for each tenant what would change and the migrations it would apply.
@@ -125,8 +99,6 @@ attributes:
   diff_mode:
     description: Shows each listed tenant's state, name and migrations before and after.
     support: full
-requirements:
-  - psycopg >= 3.1 (python3-psycopg on Debian)
 notes:
   - Dropping a tenant counts the rows of every table in its schema, which reads those tables.
 """
