@@ -77,6 +77,13 @@ options:
           - A command that must accept the new content before it takes the file's place, with
             C(%s) standing for the path of the new content, such as C(/usr/sbin/sshd -t -f %s).
         type: str
+      keep_when_matches:
+        description:
+          - A regular expression (Python's, with C(^) and C($) matching at each line). While the
+            file's current content matches it, the file is left as it is, content, owner and mode. For a file
+            the role writes once, replacing the package's, and the program rewrites from then on
+            (Redis's C(redis.conf), Sentinel's C(sentinel.conf)).
+        type: str
 attributes:
   check_mode:
     description: Reports what it would change and changes nothing; O(files[].validate) does not run.
@@ -114,6 +121,7 @@ changed_paths:
 import grp
 import os
 import pwd
+import re
 import shlex
 import stat
 
@@ -206,6 +214,9 @@ def write_file(module, spec, diffs):
     mode = octal(module, spec["mode"])
     wanted = spec["content"].encode("utf-8")
     before, status = current_content(path)
+    if before is not None and spec["keep_when_matches"] \
+            and re.search(spec["keep_when_matches"], before.decode("utf-8", "replace"), re.MULTILINE):
+        return False
     if before == wanted and not attributes_differ(status, uid, gid, mode):
         return False
     if module._diff and before != wanted:
@@ -233,7 +244,8 @@ def main():
                  "owner": {"type": "str", "default": "root"},
                  "group": {"type": "str", "default": "root"},
                  "mode": {"type": "str", "default": "0644"},
-                 "validate": {"type": "str"}}
+                 "validate": {"type": "str"},
+                 "keep_when_matches": {"type": "str"}}
     module = AnsibleModule(
         argument_spec={
             "directories": {"type": "list", "elements": "dict", "default": [], "options": directory_spec},

@@ -128,3 +128,18 @@ def test_the_arguments_in_the_result_show_a_content_s_size_only(run_module, tmp_
     result = run_module(files, {"files": [mine(dest=str(tmp_path / "f"), content="secret-password\n")]}, diff=False)
     assert "secret-password" not in str(result)
     assert result["invocation"]["module_args"]["files"][0]["content"] == "(16 characters)"
+
+
+def test_a_file_the_program_owns_now_is_kept_while_it_matches(run_module, tmp_path):
+    conf = tmp_path / "redis.conf"
+    conf.write_text("# the package's\nbind 127.0.0.1\n")
+    once = mine(dest=str(conf), content="# made by the role\nreplicaof 10.0.0.1 6379\n",
+                keep_when_matches="^# made by the role$")
+    assert run_module(files, {"files": [once]})["changed_paths"] == [str(conf)]
+    # The program rewrites it, keeping the mark: the role leaves it, content and mode.
+    conf.write_text("# made by the role\nreplicaof 10.0.0.2 6379\n")
+    conf.chmod(0o600)
+    result = run_module(files, {"files": [once]})
+    assert (result["changed"], result["diff"]) == (False, [])
+    assert conf.read_text() == "# made by the role\nreplicaof 10.0.0.2 6379\n"
+    assert mode_of(conf) == 0o600
