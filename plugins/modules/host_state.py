@@ -17,8 +17,21 @@ description:
     generated locales, in one module run, so that the roles skip an apt call, a call that
     starts, stops, enables or disables a unit, or a time zone or locale call, that would change
     nothing.
+  - Given paths, also returns their SHA-256 checksums, and given patterns, the paths they match,
+    so that a role compares an installed file with its artifact, or finds an installed version,
+    in the same run.
   - Changes nothing; the lists are returned, not set as facts, so that no fact cache keeps them.
-options: {}
+options:
+  checksums:
+    description: Files whose SHA-256 checksum to return.
+    type: list
+    elements: path
+    default: []
+  globs:
+    description: Shell patterns (C(*), C(?), C([...])) whose matching paths to return.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - selfhost.stack.read_only
 """
@@ -72,6 +85,16 @@ timezone:
   returned: always
   type: str
   sample: Europe/Berlin
+checksums:
+  description: Each path of O(checksums) and its SHA-256 checksum in hexadecimal, empty when it is no readable file.
+  returned: always
+  type: dict
+  sample: {/usr/local/bin/minio: 3f7b0e8a5c1d2e4f6a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f}
+globs:
+  description: Each pattern of O(globs) and the paths it matches, sorted; an empty list when none.
+  returned: always
+  type: dict
+  sample: {/opt/venv/lib/python3*/site-packages/minio-*.dist-info: [/opt/venv/lib/python3.11/site-packages/minio-7.2.20.dist-info]}
 locales:
   description: The locales generated on the host, as C(locale -a) names them (C(en_US.utf8)); empty without C(locale).
   returned: always
@@ -80,6 +103,8 @@ locales:
   sample: [C, C.utf8, en_US.utf8, POSIX]
 """
 
+import glob
+import hashlib
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -142,6 +167,18 @@ def generated_locales(module):
     return sorted(out.split()) if rc == 0 else []
 
 
+def sha256(path):
+    """The file's SHA-256 in hexadecimal, or '' when it cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as data:
+            for block in iter(lambda: data.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
 def command_output(module, command):
     rc, out, err = module.run_command([module.get_bin_path(command[0], required=True)] + command[1:])
     if rc != 0:
@@ -150,7 +187,11 @@ def command_output(module, command):
 
 
 def main():
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec={"checksums": {"type": "list", "elements": "path", "default": []},
+                       "globs": {"type": "list", "elements": "str", "default": []}},
+        supports_check_mode=True,
+    )
     packages = installed_packages(command_output(module, DPKG_QUERY))
     # Without systemd as init no unit runs, and systemctl could not say so: it fails outright.
     active, enabled = [], []
@@ -158,7 +199,9 @@ def main():
         active, enabled = unit_states(command_output(module, SYSTEMCTL_SHOW))
         enabled = sorted(set(enabled) | set(enabled_unit_files(command_output(module, SYSTEMCTL_UNIT_FILES))))
     module.exit_json(changed=False, packages=packages, running=sorted(set(active) & set(enabled)),
-                     active=active, enabled=enabled, timezone=timezone(), locales=generated_locales(module))
+                     active=active, enabled=enabled, timezone=timezone(), locales=generated_locales(module),
+                     checksums={path: sha256(path) for path in module.params["checksums"]},
+                     globs={pattern: sorted(glob.glob(pattern)) for pattern in module.params["globs"]})
 
 
 if __name__ == "__main__":

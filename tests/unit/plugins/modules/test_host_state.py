@@ -117,3 +117,18 @@ def test_the_time_zone_is_where_localtime_links_to(tmp_path, target, zone):
 def test_a_localtime_that_is_no_link_has_no_time_zone(tmp_path):
     (tmp_path / "localtime").write_text("TZif")
     assert host_state.timezone(str(tmp_path / "localtime")) == ""
+
+
+def test_checksums_and_globs_of_installed_files(run_module, commands, tmp_path):
+    commands()
+    binary = tmp_path / "minio"
+    binary.write_bytes(b"server\n")
+    (tmp_path / "site-packages" / "minio-7.2.20.dist-info").mkdir(parents=True)
+    result = run_module(host_state, {"checksums": [str(binary), str(tmp_path / "absent")],
+                                     "globs": [f"{tmp_path}/site*/minio-*.dist-info", f"{tmp_path}/none-*"]})
+    assert result["checksums"] == {
+        # sha256sum of "server\n"
+        str(binary): "4ad28e4a6461bd64b920f72f86c0d16edc544c4a1f26060518ebb900025d496a",
+        str(tmp_path / "absent"): ""}
+    assert result["globs"] == {f"{tmp_path}/site*/minio-*.dist-info": [f"{tmp_path}/site-packages/minio-7.2.20.dist-info"],
+                               f"{tmp_path}/none-*": []}
