@@ -19,7 +19,8 @@ description:
     nothing.
   - Given paths, also returns their SHA-256 checksums, and given patterns, the paths they match,
     so that a role compares an installed file with its artifact, or finds an installed version,
-    in the same run.
+    in the same run; given login names, their accounts, so that a role changes only an account
+    that differs.
   - Changes nothing; the lists are returned, not set as facts, so that no fact cache keeps them.
 options:
   checksums:
@@ -29,6 +30,11 @@ options:
     default: []
   globs:
     description: Shell patterns (C(*), C(?), C([...])) whose matching paths to return.
+    type: list
+    elements: str
+    default: []
+  users:
+    description: Login names whose accounts to return, those that exist.
     type: list
     elements: str
     default: []
@@ -95,6 +101,14 @@ globs:
   returned: always
   type: dict
   sample: {/opt/venv/lib/python3*/site-packages/minio-*.dist-info: [/opt/venv/lib/python3.11/site-packages/minio-7.2.20.dist-info]}
+users:
+  description:
+    - Each user of O(users) that exists, with its home, shell, primary group, the other groups it
+      is in, and whether its password is locked (C(!) in C(/etc/shadow); null where that file
+      cannot be read).
+  returned: always
+  type: dict
+  sample: {admin: {home: /home/admin, shell: /bin/bash, group: admin, groups: [sudo], locked: true}}
 locales:
   description: The locales generated on the host, as C(locale -a) names them (C(en_US.utf8)); empty without C(locale).
   returned: always
@@ -104,14 +118,17 @@ locales:
 """
 
 import glob
+import grp
 import hashlib
 import os
+import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 
 DPKG_QUERY = ["dpkg-query", "--show", "--showformat=${db:Status-Abbrev} ${Package}\\n"]
 # systemd's own test of whether it is the init system (sd_booted).
 SYSTEMD_BOOTED = "/run/systemd/system"
+SHADOW = "/etc/shadow"
 UNIT_PATTERNS = ["*.service", "*.timer", "*.socket"]
 # show's patterns match the units systemd has loaded: an active unit always is, and a template's
 # instance is only named there; an inactive unit may be unloaded, so the enabled unit files are
@@ -179,6 +196,43 @@ def sha256(path):
     return digest.hexdigest()
 
 
+def locked_passwords():
+    """Each account of the shadow file and whether its password is locked, or None when unreadable."""
+    try:
+        with open(SHADOW, encoding="utf-8") as lines:
+            return {fields[0]: fields[1].startswith("!")
+                    for fields in (line.split(":") for line in lines) if len(fields) > 1}
+    except OSError:
+        return None
+
+
+def accounts(names):
+    """The accounts of names that exist: home, shell, primary group, other groups, locked."""
+    wanted = [name for name in dict.fromkeys(names) if name]
+    found = {}
+    for name in wanted:
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        try:
+            primary = grp.getgrgid(entry.pw_gid).gr_name
+        except KeyError:
+            primary = str(entry.pw_gid)
+        found[name] = {"home": entry.pw_dir, "shell": entry.pw_shell, "group": primary, "groups": [], "locked": None}
+    if not found:
+        return found
+    for group in grp.getgrall():
+        for member in group.gr_mem:
+            if member in found:
+                found[member]["groups"].append(group.gr_name)
+    locked = locked_passwords()
+    for name, account in found.items():
+        account["groups"].sort()
+        account["locked"] = None if locked is None else locked.get(name, False)
+    return found
+
+
 def command_output(module, command):
     rc, out, err = module.run_command([module.get_bin_path(command[0], required=True)] + command[1:])
     if rc != 0:
@@ -189,7 +243,8 @@ def command_output(module, command):
 def main():
     module = AnsibleModule(
         argument_spec={"checksums": {"type": "list", "elements": "path", "default": []},
-                       "globs": {"type": "list", "elements": "str", "default": []}},
+                       "globs": {"type": "list", "elements": "str", "default": []},
+                       "users": {"type": "list", "elements": "str", "default": []}},
         supports_check_mode=True,
     )
     packages = installed_packages(command_output(module, DPKG_QUERY))
@@ -201,7 +256,8 @@ def main():
     module.exit_json(changed=False, packages=packages, running=sorted(set(active) & set(enabled)),
                      active=active, enabled=enabled, timezone=timezone(), locales=generated_locales(module),
                      checksums={path: sha256(path) for path in module.params["checksums"]},
-                     globs={pattern: sorted(glob.glob(pattern)) for pattern in module.params["globs"]})
+                     globs={pattern: sorted(glob.glob(pattern)) for pattern in module.params["globs"]},
+                     users=accounts(module.params["users"]))
 
 
 if __name__ == "__main__":

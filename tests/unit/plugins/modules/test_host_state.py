@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import grp
+import os
+import pwd
+
 import pytest
 
 from ansible_collections.selfhost.stack.plugins.modules import host_state
@@ -132,3 +136,25 @@ def test_checksums_and_globs_of_installed_files(run_module, commands, tmp_path):
         str(tmp_path / "absent"): ""}
     assert result["globs"] == {f"{tmp_path}/site*/minio-*.dist-info": [f"{tmp_path}/site-packages/minio-7.2.20.dist-info"],
                                f"{tmp_path}/none-*": []}
+
+
+def test_the_accounts_asked_for_that_exist(run_module, commands, monkeypatch, tmp_path):
+    commands()
+    shadow = tmp_path / "shadow"
+    shadow.write_text("root:*:19000:0:99999:7:::\nadmin:!:19000:0:99999:7:::\n")
+    monkeypatch.setattr(host_state, "SHADOW", str(shadow))
+    entry = pwd.getpwuid(os.getuid())
+    result = run_module(host_state, {"users": [entry.pw_name, "no-such-user-here", entry.pw_name]})
+    account = result["users"][entry.pw_name]
+    assert list(result["users"]) == [entry.pw_name]
+    assert (account["home"], account["shell"]) == (entry.pw_dir, entry.pw_shell)
+    assert account["group"] == grp.getgrgid(entry.pw_gid).gr_name
+    assert account["groups"] == sorted(group.gr_name for group in grp.getgrall() if entry.pw_name in group.gr_mem)
+    assert account["locked"] is (entry.pw_name == "admin")
+
+
+def test_a_shadow_file_that_cannot_be_read_leaves_locked_unknown(tmp_path, monkeypatch):
+    monkeypatch.setattr(host_state, "SHADOW", str(tmp_path / "shadow"))
+    assert host_state.locked_passwords() is None
+    (tmp_path / "shadow").write_text("admin:!*:1::::::\nops:$y$j9T$abc:1::::::\n")
+    assert host_state.locked_passwords() == {"admin": True, "ops": False}
