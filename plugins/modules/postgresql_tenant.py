@@ -74,6 +74,8 @@ options:
         C(USAGE) and C(SELECT) on its sequences, and the same on future tables and sequences
         (default privileges of O(login_user)). For a suspended tenant it loses C(USAGE) on the
         schema.
+      - On the registry, through which the application signs its users in, it gets C(SELECT) on
+        C(public.tenants) and C(SELECT), C(INSERT), C(UPDATE), C(DELETE) on C(public.users).
       - Same form as a tenant's id. PostgreSQL allows other role names, but this module only
         takes names that never need quoting.
       - Nothing is granted or revoked when not given or empty.
@@ -182,6 +184,9 @@ registry:
       description: The registry's versions applied by the run, or in check mode to be applied.
       type: list
       elements: int
+    grant_app_role:
+      description: Whether O(app_role) is granted its privileges on the registry by the run, or in check mode would be.
+      type: bool
 queries:
   description:
     - The statements run, in order, the reads included; in check mode only reads. Values are
@@ -215,6 +220,8 @@ MIGRATIONS_TABLE = "schema_migrations"
 STATUS = {"present": "active", "suspended": "suspended"}
 TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 SEQUENCE_PRIVILEGES = "USAGE, SELECT"
+# What the application's role may do in the registry: read the tenants, keep their users.
+REGISTRY_GRANTS = (("tenants", ("SELECT",)), ("users", ("SELECT", "INSERT", "UPDATE", "DELETE")))
 
 RegistryRow = namedtuple("RegistryRow", "name schema status")
 # tables: the schema's tables that hold the tenant's data (schema_migrations left out);
@@ -374,12 +381,23 @@ def lock_query():
 
 
 def meta_query(app_role):
+    """Whether the registry and its migrations table exist, whether app_role exists, and whether
+    it holds every privilege of REGISTRY_GRANTS, read from the tables' ACLs (as schemas_query does)."""
     sql = postgresql.sql
+    wanted = sql.SQL(" OR ").join(
+        sql.SQL("(c.relname = {} AND a.privilege_type = ANY ({}))").format(
+            sql.Literal(table), postgresql.literal_array(list(privileges)))
+        for table, privileges in REGISTRY_GRANTS)
     return sql.SQL(
         "SELECT to_regclass('public.tenants') IS NOT NULL, "
         "to_regclass('public.tenant_registry_migrations') IS NOT NULL, "
-        "EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {})"
-    ).format(sql.Literal(app_role))
+        "EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {role}), "
+        "(SELECT count(DISTINCT c.relname || ' ' || a.privilege_type) FROM pg_class c "
+        "CROSS JOIN LATERAL aclexplode(c.relacl) a "
+        "WHERE c.relnamespace = 'public'::regnamespace AND c.relname IN ({tables}) "
+        "AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = {role}) AND ({wanted})) = {count}"
+    ).format(role=sql.Literal(app_role), tables=sql.SQL(", ").join(sql.Literal(table) for table, _privileges in REGISTRY_GRANTS),
+             wanted=wanted, count=sql.Literal(sum(len(privileges) for _table, privileges in REGISTRY_GRANTS)))
 
 
 def registry_versions_query():
@@ -467,6 +485,14 @@ def row_counts_query(drops, with_users):
     return sql.SQL("\nUNION ALL ").join(parts)
 
 
+def registry_grant_statements(app_role):
+    """The statements that give app_role its privileges on the registry."""
+    sql = postgresql.sql
+    return [sql.SQL("GRANT {} ON TABLE {} TO {}").format(
+        sql.SQL(", ").join(sql.SQL(privilege) for privilege in privileges), sql.Identifier("public", table),
+        sql.Identifier(app_role)) for table, privileges in REGISTRY_GRANTS]
+
+
 def registry_statements(has_migrations_table, pending):
     """The statements that bring the registry to the latest version."""
     sql = postgresql.sql
@@ -548,7 +574,7 @@ class Session:
 def read_state(session, wanted, app_role):
     """Everything the plan needs, in a constant number of queries. Runs in one transaction."""
     session.execute(lock_query())
-    has_registry, has_registry_migrations, has_app_role = session.rows(meta_query(app_role))[0]
+    has_registry, has_registry_migrations, has_app_role, registry_granted = session.rows(meta_query(app_role))[0]
     registry_versions = ([version for (version,) in session.rows(registry_versions_query())]
                          if has_registry_migrations else [])
     registry = ({tenant_id: RegistryRow(name, schema, status)
@@ -570,7 +596,7 @@ def read_state(session, wanted, app_role):
         for tenant_id, table, count in session.rows(row_counts_query(drops, has_registry)):
             row_counts.setdefault(tenant_id, {})[table] = count
     return dict(has_registry=has_registry, has_registry_migrations=has_registry_migrations,
-                has_app_role=has_app_role, registry_versions=registry_versions, registry=registry,
+                has_app_role=has_app_role, registry_granted=registry_granted, registry_versions=registry_versions, registry=registry,
                 schemas=schemas, applied=applied, row_counts=row_counts)
 
 
@@ -620,21 +646,24 @@ def run(module, session, wanted, result):
                         "know: a newer release of selfhost.stack made them")
 
     registry_pending = pending_migrations(set(state["registry_versions"]), REGISTRY_MIGRATIONS)
+    grant_registry = bool(app_role) and not state["registry_granted"]
     result["registry"] = dict(migrations=state["registry_versions"],
-                              pending_migrations=[migration.version for migration in registry_pending])
+                              pending_migrations=[migration.version for migration in registry_pending],
+                              grant_app_role=grant_registry)
     result["tenants"], result["diff"] = tenant_results(plans, state, app_role, module.check_mode)
     if module.check_mode:
-        result["changed"] = bool(registry_pending) or any(tenant_plan.actions for tenant_plan in plans)
+        result["changed"] = bool(registry_pending) or grant_registry or any(tenant_plan.actions for tenant_plan in plans)
         return
 
-    if registry_pending:
+    if registry_pending or grant_registry:
         try:
-            for statement in registry_statements(state["has_registry_migrations"], registry_pending):
+            for statement in (registry_statements(state["has_registry_migrations"], registry_pending)
+                              + (registry_grant_statements(app_role) if grant_registry else [])):
                 session.execute(statement)
             connection.commit()
         except postgresql.psycopg.Error as error:
             connection.rollback()
-            raise Failure(f"creating the registry failed, no tenant was changed: {str(error).strip()} "
+            raise Failure(f"keeping the registry failed, no tenant was changed: {str(error).strip()} "
                           f"(statement: {session.queries[-1]})") from error
         result["changed"] = True
         result["registry"]["migrations"] = sorted(state["registry_versions"]

@@ -100,16 +100,16 @@ class FakeConnection:
     adapters = psycopg.adapters
     connection = None  # as an adaptation context: no connection, so psycopg >= 3.2 quotes by itself
 
-    def __init__(self, registry=(), schemas=(), applied=(), registry_exists=True):
+    def __init__(self, registry=(), schemas=(), applied=(), registry_exists=True, registry_granted=True):
         self.registry, self.schemas, self.applied = list(registry), list(schemas), list(applied)
-        self.registry_exists = registry_exists
+        self.registry_exists, self.registry_granted = registry_exists, registry_exists and registry_granted
         self.statements, self.commits, self.closed = [], 0, False
 
     def execute(self, statement):
         text = statement.as_string(self)
         self.statements.append(text)
         if text.startswith("SELECT to_regclass"):
-            return FakeCursor([(self.registry_exists, self.registry_exists, True)])
+            return FakeCursor([(self.registry_exists, self.registry_exists, True, self.registry_granted)])
         if text.startswith("SELECT version FROM public.tenant_registry_migrations"):
             return FakeCursor([(1,)])
         if text.startswith("SELECT id, name, schema_name, status FROM public.tenants"):
@@ -168,7 +168,7 @@ def test_check_mode_only_reads_and_reports_what_would_change(monkeypatch, capsys
     assert connects == ["app"] and connection.closed and connection.commits == 0
     assert all(text.startswith(("SELECT", "WITH")) for text in connection.statements)
     assert result["changed"] is True and result["queries"] == connection.statements
-    assert result["registry"] == {"migrations": [], "pending_migrations": [1]}
+    assert result["registry"] == {"migrations": [], "pending_migrations": [1], "grant_app_role": True}
     assert result["tenants"]["acme"]["pending_migrations"] == list(range(1, LATEST + 1))
     assert result["tenants"]["acme"]["actions"][:2] == ["register as active", "create schema tenant_acme"]
     assert result["diff"]["before"]["acme"] == {"state": "absent", "name": None, "migrations": []}
@@ -204,6 +204,28 @@ def test_the_module_applies_one_transaction_per_tenant(monkeypatch, capsys):
     writes = connection.statements[6:]
     assert writes[0] == "INSERT INTO public.tenants (id, name, schema_name, status) VALUES ('bobs', 'bobs', 'tenant_bobs', 'suspended')"
     assert 'GRANT USAGE ON SCHEMA "tenant_bobs" TO "app"' not in writes
+
+
+@needs_quoting
+@pytest.mark.parametrize("app_role", ["app", ""])
+def test_the_registry_grants_are_given_in_its_transaction_only_when_missing(monkeypatch, capsys, app_role):
+    connection = FakeConnection(registry_granted=False)
+    result, unused = run_module(monkeypatch, capsys, params(tenants=[], app_role=app_role), connection)
+    grants = ['GRANT SELECT ON TABLE "public"."tenants" TO "app"',
+              'GRANT SELECT, INSERT, UPDATE, DELETE ON TABLE "public"."users" TO "app"']
+    assert result["registry"]["grant_app_role"] is bool(app_role) and result["changed"] is bool(app_role)
+    assert [text for text in connection.statements if text.startswith("GRANT")] == (grants if app_role else [])
+    assert connection.commits == (1 if app_role else 0)
+    held = FakeConnection()
+    result, unused = run_module(monkeypatch, capsys, params(tenants=[]), held)
+    assert result["changed"] is False and not [text for text in held.statements if text.startswith("GRANT")]
+
+
+def test_the_registry_grants_are_read_from_the_acls_in_the_first_query():
+    text = module.meta_query("app").as_string(FakeConnection())
+    assert "aclexplode(c.relacl)" in text and "rolname = 'app'" in text
+    assert text.endswith("(c.relname = 'users' AND a.privilege_type = ANY "
+                         "(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE']::text[])))) = 5")
 
 
 # --- plan ----------------------------------------------------------------------------------------
