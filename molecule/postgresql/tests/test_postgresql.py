@@ -119,6 +119,12 @@ def test_the_tenants_exist_with_their_tables_and_migrations(pair):
     assert remote(standby, primary, "SELECT count(*) FROM tenant_acme.products").stdout.strip() == "0"
     assert "permission denied" in remote(standby, primary, "SELECT count(*) FROM tenant_initech.products").stderr
     assert remote(standby, primary, "SELECT count(*) FROM public.tenants").stdout.strip() == "3"
+    # It signs its users in through the registry, so it keeps them there (the role grants it that).
+    added = remote(standby, primary, "INSERT INTO public.users (tenant_id, email) "
+                   "VALUES ('acme', 'probe@example.com') RETURNING tenant_id")
+    assert added.stdout.splitlines()[0] == "acme"
+    removed = remote(standby, primary, "DELETE FROM public.users WHERE email = 'probe@example.com' RETURNING email")
+    assert removed.stdout.splitlines()[0] == "probe@example.com"
 
 
 def test_applying_the_tenants_again_changes_nothing():
