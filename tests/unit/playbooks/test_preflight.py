@@ -21,6 +21,15 @@ DATABASE = {"postgresql_address": "10.0.0.1", "postgresql_replication_password":
 REPOSITORY = {"repository": True, "backup_cipher_passphrase": "a-long-backup-passphrase-of-40-characters"}
 
 
+INVENTORY_CHECK = "selfhost.stack.preflight : Check the controller's ansible-core and that the inventory is consistent"
+HOST_CHECK = "selfhost.stack.preflight : Check that the host runs a supported distribution under systemd"
+
+
+def refused(role):
+    """The task of `role` that checks all of its input at once (action refuse)."""
+    return f"selfhost.stack.{role} : Refuse bad input, naming every variable that is wrong"
+
+
 def local_distribution():
     """The controller's distribution as ansible_facts names it, so preflight accepts it."""
     release = dict(
@@ -87,7 +96,7 @@ def test_bad_inventory_stops_the_run_at_the_inventory_check(ansible_playbook, tm
     result = run_preflight(ansible_playbook, tmp_path, hosts)
     assert result.returncode != 0
     assert message in result.stdout
-    assert failed_tasks(result.stdout) == ["selfhost.stack.preflight : Check that the inventory is consistent"], \
+    assert failed_tasks(result.stdout) == [INVENTORY_CHECK], \
         result.stdout[-2000:]
     # Nothing after the inventory check ran, on any host: not even fact gathering.
     assert "Gather the minimal facts" not in result.stdout
@@ -98,52 +107,52 @@ def test_bad_inventory_stops_the_run_at_the_inventory_check(ansible_playbook, tm
     [
         ({"hub": {"vpn": True, "wireguard_address": "10.0.9.1"}, "app": {"vpn": True}},
          "wireguard_address: hub has 10.0.9.1, which is not a host address of wireguard_network 10.0.0.0/24",
-         "selfhost.stack.wireguard : Refuse an inconsistent VPN"),
+         refused("wireguard")),
         ({"hub": {"vpn": True, "wireguard_hub": "hubb"}}, "wireguard_hub: unknown peer name 'hubb'",
-         "selfhost.stack.wireguard : Refuse an inconsistent VPN"),
+         refused("wireguard")),
         ({"db1": {**DATABASE, "postgresql_role": "primary"},
           "db2": {**DATABASE, "postgresql_role": "standby", "postgresql_replication_password": "short"}},
          "postgresql_replication_password: a group with standbys needs it",
-         "selfhost.stack.postgresql : Refuse a standby without the replication password"),
+         refused("postgresql")),
         ({"db1": {**DATABASE, "postgresql_role": "primary", "postgresql_tenants": [{"id": "acme"}, {"id": "Globex"}]}},
          "postgresql_tenants[1]: id 'Globex' must be a lower-case letter",
-         "selfhost.stack.postgresql : Refuse bad tenants"),
+         refused("postgresql")),
         ({"box": {"firewall_rules": [{"port": 70000, "comment": "out of range"}]}},
          "firewall_rules[0].port: 70000: expected a port number 1-65535",
-         "selfhost.stack.firewall : Refuse bad firewall rules"),
+         refused("firewall")),
         ({"box": {"firewall_rules": [{"port": 443}, {"port": 443, "proto": "tcpx"}]}},
          "firewall_rules[1].proto: 'tcpx' is not one of tcp, udp, any",
-         "selfhost.stack.firewall : Refuse bad firewall rules"),
+         refused("firewall")),
         ({"box": {"base_ssh_port": 70000}}, "base_ssh_port must be 1-65535 (got 70000)",
-         "selfhost.stack.base : Check the SSH and fail2ban settings"),
+         refused("base")),
         ({"db1": {**DATABASE, "postgresql_role": "primary"}, "nas1": {"repository": True},
           "nas2": {"repository": True}},
          "backup_repository_group: group 'backup_repository' holds nas1, nas2; it takes one host",
-         "selfhost.stack.backup : Refuse more than one repository host"),
+         refused("backup")),
         ({"db1": {**DATABASE, "postgresql_role": "primary"}, "nas": {**REPOSITORY, "backup_address": "10.0.0.20"}},
          "backup_address: db1 has no private address for pgBackRest's TLS server",
-         "selfhost.stack.backup : Refuse a pgBackRest host with no private address"),
+         refused("backup")),
         ({"db1": {**DATABASE, **REPOSITORY, "postgresql_role": "primary", "backup_address": "10.0.0.1"}},
          "backup_repository_group: db1 is a database host too",
-         "selfhost.stack.backup : Refuse a repository host that is a database host"),
+         refused("backup")),
         ({"db1": {**DATABASE, "postgresql_role": "primary", "backup_address": "10.0.0.1"},
           "nas": {**REPOSITORY, "backup_address": "10.0.0.20", "backup_cipher_passphrase": "too-short"}},
          "backup_cipher_passphrase: the repository is encrypted (aes-256-cbc) with it",
-         "selfhost.stack.backup : Refuse a missing or weak repository passphrase, or a bad stanza name"),
+         refused("backup")),
         ({"db1": {**DATABASE, "postgresql_role": "primary", "backup_address": "10.0.0.1"},
           "nas": {**REPOSITORY, "backup_address": "10.0.0.20", "backup_diff_schedule": "every night at 1"}},
          "backup_full_schedule (Sun *-*-* 01:00:00) or backup_diff_schedule (every night at 1) is not a systemd "
          "calendar event",
-         "selfhost.stack.backup : Refuse a schedule systemd cannot read"),
+         refused("backup")),
         ({"db1": {**DATABASE, "postgresql_role": "primary", "backup_address": "10.0.0.1"},
           "nas": {**REPOSITORY, "backup_address": "10.0.0.20", "backup_failure_command": "mail ops\nrm -rf /"}},
          "backup_failure_command is one line of shell",
-         "selfhost.stack.backup : Refuse a metrics directory that is not absolute, or a failure command of several lines"),
+         refused("backup")),
         ({"db1": {**DATABASE, "postgresql_role": "primary", "backup_address": "10.0.0.1"},
           "nas": {**REPOSITORY, "backup_address": "10.0.0.20", "backup_s3_bucket": "offsite",
                   "backup_s3_endpoint": "https://s3.example.net", "backup_s3_key": "nas"}},
          "backup_s3_bucket is set (offsite), so the backups get a second repository on S3",
-         "selfhost.stack.backup : Refuse an S3 repository the repository host cannot reach"),
+         refused("backup")),
     ],
     ids=["address-outside", "unknown-hub", "replication-password", "bad-tenant", "port-out-of-range", "unknown-protocol",
          "ssh-port", "two-repositories", "backup-address", "repository-on-database", "backup-passphrase",
@@ -162,7 +171,7 @@ def test_unsupported_distribution_is_refused(ansible_playbook, tmp_path):
                            {"preflight_supported_distributions": {"Plan9": ["4"]}})
     assert result.returncode != 0
     assert "box runs " in result.stdout and "which is not in preflight_supported_distributions" in result.stdout
-    assert failed_tasks(result.stdout) == ["selfhost.stack.preflight : Check that the distribution is supported"]
+    assert failed_tasks(result.stdout) == [HOST_CHECK]
 
 
 def test_consistent_inventory_passes_every_check(ansible_playbook, tmp_path):
@@ -173,13 +182,13 @@ def test_consistent_inventory_passes_every_check(ansible_playbook, tmp_path):
     result = run_preflight(ansible_playbook, tmp_path, hosts,
                            {"preflight_supported_distributions": local_distribution()})
     # The last check asks for systemd, which a machine running the tests in a container may lack.
-    expected = [] if Path("/run/systemd/system").is_dir() else ["selfhost.stack.preflight : Check that systemd manages the host"]
+    expected = [] if Path("/run/systemd/system").is_dir() else [HOST_CHECK]
     assert failed_tasks(result.stdout) == expected, result.stdout[-3000:]
-    assert "TASK [selfhost.stack.preflight : Check that the distribution is supported]" in result.stdout
+    assert f"TASK [{HOST_CHECK}]" in result.stdout
     recap = result.stdout.split("PLAY RECAP")[-1]
     assert sorted(re.findall(r"(db[12]|nas) +: ok=\d+ +changed=0 ", recap)) == ["db1", "db2", "nas"], recap
     # The backups' checks ran too: one release on the database hosts and the repository host.
-    assert "TASK [selfhost.stack.backup : Refuse database and repository hosts on different releases]" in result.stdout
+    assert f"TASK [{refused('backup')}]" in result.stdout
 
 
 def test_primary_that_is_really_a_standby_is_refused(ansible_playbook, tmp_path):
@@ -192,8 +201,7 @@ def test_primary_that_is_really_a_standby_is_refused(ansible_playbook, tmp_path)
     result = run_preflight(ansible_playbook, tmp_path, hosts, {"preflight_supported_distributions": local_distribution()})
     assert result.returncode != 0
     assert "postgresql_role: db1 is the primary in the inventory but its cluster is a standby" in result.stdout
-    assert failed_tasks(result.stdout) == ["selfhost.stack.postgresql : Refuse to treat a standby as the primary"], \
-        result.stdout[-2000:]
+    assert failed_tasks(result.stdout) == [refused("postgresql")], result.stdout[-2000:]
 
 
 def test_wrong_artifact_checksum_is_refused(ansible_playbook, tmp_path):
@@ -205,6 +213,4 @@ def test_wrong_artifact_checksum_is_refused(ansible_playbook, tmp_path):
     assert result.returncode != 0
     assert f"minio_artifact_file: {artifact} on the controller has sha256 " in result.stdout
     assert "not minio_artifact_sha256 " + "0" * 64 in result.stdout
-    assert failed_tasks(result.stdout) == [
-        "selfhost.stack.minio : Refuse a controller artifact that is missing or does not match its checksum"], \
-        result.stdout[-2000:]
+    assert failed_tasks(result.stdout) == [refused("minio")], result.stdout[-2000:]

@@ -65,5 +65,5 @@ def test_redis_refuses_bad_input_before_any_change(role_check, changes, message)
 
 def test_redis_accepts_good_input_up_to_the_install(role_check):
     result = role_check("redis", GROUPS, GOOD)
-    assert "Refuse a maxmemory of nothing" in result.stdout
+    assert "Refuse bad input, naming every variable that is wrong" in result.stdout
     assert "FAILED" not in result.stdout.split("Install Redis and Sentinel")[0], result.stdout[-2000:]
