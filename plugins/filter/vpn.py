@@ -1,15 +1,20 @@
 # Copyright: selfhost.stack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The VPN plan as every role reads it, computed from the inventory alone: a role whose service
-listens on a VPN address needs the plan whether or not the wireguard role ran in this play."""
+listens on a VPN address needs the plan whether or not the wireguard role ran in this play, and
+the drop-in that starts such a service after its tunnel."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.filter.network import wireguard_plan
 from ansible_collections.selfhost.stack.plugins.plugin_utils.settings import group_hosts, reads_hostvars_once, setting
+
+# A systemd unit's full name, with its type.
+UNIT_NAME = re.compile(r"^[A-Za-z0-9:_.\\@-]+[.](service|socket|mount|target|timer|path)$")
 
 # The settings the plan is computed from, the wireguard role's wireguard_<name>.
 PLAN_SETTINGS = ("group", "network", "port", "topology", "hub", "interface", "external_peers")
@@ -35,8 +40,27 @@ def vpn_plan(host, hostvars, groups):
     return dict(plan, unit=unit)
 
 
+# The drop-in that orders a service after its tunnel: the file's name in the unit's drop-in directory.
+VPN_DROPIN = "selfhost-after-vpn.conf"
+
+
+def vpn_dropin(unit, vpn_unit):
+    """The entry of module selfhost.stack.files for `unit`'s drop-in that starts it after
+    `vpn_unit`, the tunnel it listens on; with an empty `vpn_unit` (the host left the VPN, or the
+    service listens on an address of its own) the drop-in is removed, so that the unit no longer
+    pulls a tunnel in."""
+    for option, name in (("unit", unit), ("vpn_unit", vpn_unit)):
+        if not isinstance(name, str) or (name and not UNIT_NAME.match(name)) or (option == "unit" and not name):
+            raise AnsibleFilterError(f"vpn_dropin: {option} {name!r} is not a systemd unit name")
+    dest = f"/etc/systemd/system/{unit}.d/{VPN_DROPIN}"
+    if not vpn_unit:
+        return {"dest": dest, "state": "absent"}
+    return {"dest": dest, "content": (f"# Managed by selfhost.stack: listens on an address of {vpn_unit}.\n"
+                                      f"[Unit]\nWants={vpn_unit}\nAfter={vpn_unit}\n")}
+
+
 class FilterModule:
-    """selfhost.stack VPN plan filter."""
+    """selfhost.stack VPN plan filters."""
 
     def filters(self):
-        return {"vpn_plan": vpn_plan}
+        return {"vpn_plan": vpn_plan, "vpn_dropin": vpn_dropin}

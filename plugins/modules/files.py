@@ -13,7 +13,8 @@ author: selfhost.stack contributors (@selfhost-stack)
 short_description: Write a set of small text files and their directories in one module run
 description:
   - Makes each directory of O(directories) and writes each file of O(files) whose content,
-    owner, group or mode differ from what is on the host; leaves the others alone. What
+    owner, group or mode differ from what is on the host, making its directory (mode 0755) when
+    missing; removes each file given as absent; leaves the others alone. What
     M(ansible.builtin.copy) and M(ansible.builtin.template) do for one file with two module runs
     (a stat, then a write or an attribute check), this does for all of a task's files with one.
   - Templates are rendered on the controller, with the P(ansible.builtin.template#lookup) lookup,
@@ -56,10 +57,17 @@ options:
         required: true
       content:
         description:
-          - Its whole content. The result's arguments show its size only; a file that holds a
-            secret is written by a task with C(no_log), which hides its diff too.
+          - Its whole content, required unless O(files[].state=absent). The result's arguments
+            show its size only; a file that holds a secret is written by a task with C(no_log),
+            which hides its diff too.
         type: str
-        required: true
+      state:
+        description:
+          - V(absent) removes the file where it exists (a drop-in that no longer applies); its
+            other options are ignored.
+        type: str
+        choices: [present, absent]
+        default: present
       owner:
         description: Its owner.
         type: str
@@ -207,9 +215,23 @@ def check_with(module, command, text, directory):
         module.fail_json(msg=f"validate refused the new content: {command} exited {rc}", stdout=out, stderr=err)
 
 
+def remove_file(module, path, diffs):
+    """Removes one file where it exists; returns whether it changed (or would)."""
+    before, _status = current_content(path)
+    if before is None:
+        return False
+    if module._diff:
+        diffs.append({"before_header": path, "after_header": path, "before": shown(before), "after": ""})
+    if not module.check_mode:
+        os.unlink(path)
+    return True
+
+
 def write_file(module, spec, diffs):
-    """Writes or fixes one file; returns whether it changed (or would)."""
+    """Writes, fixes or removes one file; returns whether it changed (or would)."""
     path = spec["dest"]
+    if spec["state"] == "absent":
+        return remove_file(module, path, diffs)
     uid, gid = identity(module, spec["owner"], spec["group"])
     mode = octal(module, spec["mode"])
     wanted = spec["content"].encode("utf-8")
@@ -240,7 +262,8 @@ def main():
                       "group": {"type": "str", "default": "root"},
                       "mode": {"type": "str", "default": "0755"}}
     file_spec = {"dest": {"type": "path", "required": True},
-                 "content": {"type": "str", "required": True},
+                 "content": {"type": "str"},
+                 "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
                  "owner": {"type": "str", "default": "root"},
                  "group": {"type": "str", "default": "root"},
                  "mode": {"type": "str", "default": "0644"},
@@ -249,14 +272,15 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "directories": {"type": "list", "elements": "dict", "default": [], "options": directory_spec},
-            "files": {"type": "list", "elements": "dict", "default": [], "options": file_spec},
+            "files": {"type": "list", "elements": "dict", "default": [], "options": file_spec,
+                      "required_if": [("state", "present", ("content",))]},
         },
         supports_check_mode=True,
     )
     # The result's invocation shows a content's size, never the content: no_log would also blank
     # every diff that shows it. A file that holds a secret is written by a task with no_log.
     wanted_files = module.params["files"]
-    module.params["files"] = [dict(spec, content=f"({len(spec['content'])} characters)") for spec in wanted_files]
+    module.params["files"] = [dict(spec, content=f"({len(spec['content'] or '')} characters)") for spec in wanted_files]
     changed_paths, diffs = [], []
     for spec in module.params["directories"]:
         if ensure_directory(module, spec):

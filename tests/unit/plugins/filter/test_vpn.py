@@ -9,7 +9,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.selfhost.stack.plugins.filter.network import wireguard_plan
-from ansible_collections.selfhost.stack.plugins.filter.vpn import FilterModule, vpn_plan
+from ansible_collections.selfhost.stack.plugins.filter.vpn import FilterModule, vpn_dropin, vpn_plan
 
 HOSTVARS = {
     "primary": {"wireguard_address": "10.0.0.1"},
@@ -83,3 +83,25 @@ def test_no_vpn_or_an_inconsistent_one_gives_an_empty_plan():
 def test_refuses_what_is_not_an_inventory():
     with pytest.raises(AnsibleFilterError, match="vpn_plan expects"):
         vpn_plan("primary", None, GROUPS)
+
+
+def test_vpn_dropin_starts_a_unit_after_its_tunnel():
+    assert FilterModule().filters()["vpn_dropin"] is vpn_dropin
+    assert vpn_dropin("postgresql@15-main.service", "wg-quick@wg0.service") == {
+        "dest": "/etc/systemd/system/postgresql@15-main.service.d/selfhost-after-vpn.conf",
+        "content": "# Managed by selfhost.stack: listens on an address of wg-quick@wg0.service.\n"
+                   "[Unit]\nWants=wg-quick@wg0.service\nAfter=wg-quick@wg0.service\n"}
+
+
+def test_vpn_dropin_is_removed_without_a_tunnel():
+    assert vpn_dropin("redis-server.service", "") == {
+        "dest": "/etc/systemd/system/redis-server.service.d/selfhost-after-vpn.conf", "state": "absent"}
+
+
+@pytest.mark.parametrize("unit, vpn_unit, option", [
+    ("redis-server", "wg-quick@wg0.service", "unit"), ("", "wg-quick@wg0.service", "unit"),
+    ("redis-server.service", "wg0; reboot", "vpn_unit"), ("../x.service", "", "unit"),
+])
+def test_vpn_dropin_refuses_what_is_not_a_unit_name(unit, vpn_unit, option):
+    with pytest.raises(AnsibleFilterError, match=f"vpn_dropin: {option} "):
+        vpn_dropin(unit, vpn_unit)

@@ -143,3 +143,22 @@ def test_a_file_the_program_owns_now_is_kept_while_it_matches(run_module, tmp_pa
     assert (result["changed"], result["diff"]) == (False, [])
     assert conf.read_text() == "# made by the role\nreplicaof 10.0.0.2 6379\n"
     assert mode_of(conf) == 0o600
+
+
+def test_an_absent_file_is_removed_with_its_diff_and_then_left_alone(run_module, tmp_path):
+    drop_in = tmp_path / "redis-server.service.d" / "selfhost-after-vpn.conf"
+    drop_in.parent.mkdir()
+    drop_in.write_text("[Unit]\nAfter=wg-quick@wg0.service\n")
+    spec = {"files": [{"dest": str(drop_in), "state": "absent"}]}
+    checked = run_module(files, spec, check=True)
+    assert checked["changed"] is True and drop_in.exists()
+    result = run_module(files, spec)
+    assert result["changed_paths"] == [str(drop_in)] and not drop_in.exists()
+    assert result["diff"] == [{"before_header": str(drop_in), "after_header": str(drop_in),
+                               "before": "[Unit]\nAfter=wg-quick@wg0.service\n", "after": ""}]
+    assert run_module(files, spec)["changed"] is False
+
+
+def test_a_present_file_needs_its_content(run_module, tmp_path):
+    result = run_module(files, {"files": [{"dest": str(tmp_path / "f")}]})
+    assert result["failed"] is True and "content" in result["msg"]
