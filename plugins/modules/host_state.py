@@ -38,6 +38,20 @@ options:
     type: list
     elements: str
     default: []
+  commands:
+    description:
+      - Read-only commands to run, by a name of the caller's, each as a list of arguments (no
+        shell unless one is asked for); their exit status and output are returned. They run in
+        check mode too, so they must change nothing.
+    type: dict
+    default: {}
+  installed:
+    description:
+      - Whether to read the packages, units, time zone and locales. V(false) for a read of
+        paths, checksums or accounts only, where those four are returned empty; it runs no
+        command.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - selfhost.stack.read_only
 """
@@ -57,7 +71,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 packages:
-  description: The names of the installed packages (held ones too).
+  description: The names of the installed packages (held ones too); empty with O(installed=false).
   returned: always
   type: list
   elements: str
@@ -66,7 +80,8 @@ running:
   description:
     - The services, timers and sockets that are active and enabled, by their full unit name. A
       template's instance is listed under its own name, such as C(postgresql@15-main.service).
-    - Empty on a host not booted with systemd, such as a build container, where no unit runs.
+    - Empty on a host not booted with systemd, such as a build container, where no unit runs,
+      and with O(installed=false), as are RV(active), RV(enabled), RV(timezone) and RV(locales).
   returned: always
   type: list
   elements: str
@@ -109,6 +124,11 @@ users:
   returned: always
   type: dict
   sample: {admin: {home: /home/admin, shell: /bin/bash, group: admin, groups: [sudo], locked: true}}
+commands:
+  description: Each name of O(commands) with its command's exit status (C(rc)) and output (C(stdout)).
+  returned: always
+  type: dict
+  sample: {ssh_algorithms: {rc: 0, stdout: "[kex]\ncurve25519-sha256\n"}}
 locales:
   description: The locales generated on the host, as C(locale -a) names them (C(en_US.utf8)); empty without C(locale).
   returned: always
@@ -240,24 +260,37 @@ def command_output(module, command):
     return out
 
 
+def command_result(module, name, argv):
+    """The exit status and output of one read-only command of O(commands)."""
+    if not isinstance(argv, list) or not argv or not all(isinstance(part, str) for part in argv):
+        module.fail_json(msg=f"commands.{name}: a list of arguments, such as [ssh, -Q, kex]")
+    rc, out, _err = module.run_command(argv)
+    return {"rc": rc, "stdout": out}
+
+
 def main():
     module = AnsibleModule(
         argument_spec={"checksums": {"type": "list", "elements": "path", "default": []},
                        "globs": {"type": "list", "elements": "str", "default": []},
-                       "users": {"type": "list", "elements": "str", "default": []}},
+                       "users": {"type": "list", "elements": "str", "default": []},
+                       "commands": {"type": "dict", "default": {}},
+                       "installed": {"type": "bool", "default": True}},
         supports_check_mode=True,
     )
-    packages = installed_packages(command_output(module, DPKG_QUERY))
-    # Without systemd as init no unit runs, and systemctl could not say so: it fails outright.
-    active, enabled = [], []
-    if os.path.isdir(SYSTEMD_BOOTED):
-        active, enabled = unit_states(command_output(module, SYSTEMCTL_SHOW))
-        enabled = sorted(set(enabled) | set(enabled_unit_files(command_output(module, SYSTEMCTL_UNIT_FILES))))
+    packages, active, enabled, zone, locales = [], [], [], "", []
+    if module.params["installed"]:
+        packages = installed_packages(command_output(module, DPKG_QUERY))
+        # Without systemd as init no unit runs, and systemctl could not say so: it fails outright.
+        if os.path.isdir(SYSTEMD_BOOTED):
+            active, enabled = unit_states(command_output(module, SYSTEMCTL_SHOW))
+            enabled = sorted(set(enabled) | set(enabled_unit_files(command_output(module, SYSTEMCTL_UNIT_FILES))))
+        zone, locales = timezone(), generated_locales(module)
     module.exit_json(changed=False, packages=packages, running=sorted(set(active) & set(enabled)),
-                     active=active, enabled=enabled, timezone=timezone(), locales=generated_locales(module),
+                     active=active, enabled=enabled, timezone=zone, locales=locales,
                      checksums={path: sha256(path) for path in module.params["checksums"]},
                      globs={pattern: sorted(glob.glob(pattern)) for pattern in module.params["globs"]},
-                     users=accounts(module.params["users"]))
+                     users=accounts(module.params["users"]),
+                     commands={name: command_result(module, name, argv) for name, argv in module.params["commands"].items()})
 
 
 if __name__ == "__main__":

@@ -102,6 +102,28 @@ def test_a_host_without_systemd_runs_no_unit_and_systemctl_is_not_asked(run_modu
     assert not (directory / "systemctl.args").exists()
 
 
+def test_a_read_of_paths_only_runs_no_command(run_module, commands, tmp_path):
+    directory = commands(failing=("dpkg-query", "systemctl"))
+    (tmp_path / "PG_VERSION").write_text("15\n")
+    result = run_module(host_state, {"installed": False, "globs": [str(tmp_path / "PG_VERSION"), str(tmp_path / "standby.signal")]})
+    assert result["globs"] == {str(tmp_path / "PG_VERSION"): [str(tmp_path / "PG_VERSION")], str(tmp_path / "standby.signal"): []}
+    assert [result[name] for name in ("packages", "running", "active", "enabled", "timezone", "locales")] == [[], [], [], [], "", []]
+    assert not (directory / "dpkg-query.args").exists() and not (directory / "systemctl.args").exists()
+
+
+def test_read_only_commands_come_back_by_name(run_module, commands):
+    commands()
+    result = run_module(host_state, {"installed": False, "commands": {
+        "greeting": ["sh", "-c", "echo hello"], "missing": ["sh", "-c", "exit 3"]}}, check=True)
+    assert result["commands"] == {"greeting": {"rc": 0, "stdout": "hello\n"}, "missing": {"rc": 3, "stdout": ""}}
+
+
+def test_a_command_that_is_no_argument_list_fails(run_module, commands):
+    commands()
+    result = run_module(host_state, {"installed": False, "commands": {"ssh": "ssh -Q kex"}})
+    assert result["failed"] is True and result["msg"].startswith("commands.ssh: a list of arguments")
+
+
 def test_the_generated_locales_come_back_sorted(run_module, commands):
     commands()
     assert run_module(host_state, {})["locales"] == ["C", "POSIX", "en_US.utf8"]
