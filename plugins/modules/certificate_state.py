@@ -97,6 +97,11 @@ certificate:
   description: The certificate (PEM text) when it could be read; empty otherwise.
   returned: always
   type: str
+certificate_path:
+  description: Where the certificate was read (O(certificate)), so that a later task can tell which one it is.
+  returned: always
+  type: str
+  sample: /etc/selfhost/pki/postgresql-ca/ca.crt
 """
 
 import datetime
@@ -288,7 +293,8 @@ def main():
     # Expiring alone says "sign again" (the signing module would keep a certificate whose names
     # are right); with another problem, that problem's fix makes a new one anyway.
     module.exit_json(changed=False, current=not problems, expiring=expiring and len(problems) == 1,
-                     problems=problems, certificate=text.decode() if certificate is not None else "")
+                     problems=problems, certificate=text.decode() if certificate is not None else "",
+                     certificate_path=params["certificate"])
 
 
 if __name__ == "__main__":

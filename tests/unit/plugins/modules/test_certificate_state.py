@@ -89,7 +89,7 @@ def test_a_current_chain_needs_nothing_and_returns_the_certificate(run_module, c
     result = run_module(certificate_state, chain.arguments(), check=True)
     del result["invocation"]
     assert result == {"changed": False, "current": True, "expiring": False, "problems": [],
-                      "certificate": chain.path("server.crt").read_text()}
+                      "certificate": chain.path("server.crt").read_text(), "certificate_path": str(chain.path("server.crt"))}
 
 
 def test_the_ca_checks_against_itself_without_an_issuer(run_module, chain):
