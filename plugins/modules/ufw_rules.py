@@ -96,6 +96,21 @@ options:
   enabled:
     description: Whether UFW runs now and at boot; left as it is when not given.
     type: bool
+  after_rules:
+    description:
+      - A block of C(after.rules) (iptables-restore lines UFW loads after its own rules), kept
+        between two marker lines as M(ansible.builtin.blockinfile) keeps one, and appended at
+        the end when missing. A running UFW reloads when the block changes.
+    type: dict
+    suboptions:
+      marker:
+        description: The marker line, where C({mark}) stands for C(BEGIN) and C(END).
+        type: str
+        required: true
+      block:
+        description: The lines between the markers.
+        type: str
+        required: true
   rules_dir:
     description: Where UFW keeps C(user.rules), C(user6.rules) and C(ufw.conf).
     type: path
@@ -139,14 +154,20 @@ rules:
   returned: always
   type: list
   elements: str
+after_rules_changed:
+  description: Whether the block of O(after_rules) was written (or, in check mode, would be).
+  returned: always
+  type: bool
 """
 
 import ipaddress
 import os
 import shlex
+import stat
 from collections import namedtuple
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.selfhost.stack.plugins.module_utils.files import atomic_write
 
 
 # How /etc/default/ufw writes each direction's policy.
@@ -260,6 +281,20 @@ def read_settings(path):
     return settings
 
 
+def with_block(text, marker, block):
+    """text with the lines between marker's BEGIN and END lines made block's, or, without them,
+    the markers and block appended, as ansible.builtin.blockinfile does."""
+    begin, end = marker.replace("{mark}", "BEGIN"), marker.replace("{mark}", "END")
+    lines = text.splitlines()
+    wanted = [begin] + block.splitlines() + [end]
+    if begin in lines and end in lines[lines.index(begin):]:
+        first = lines.index(begin)
+        lines[first:lines.index(end, first) + 1] = wanted
+    else:
+        lines += wanted
+    return "\n".join(lines) + "\n"
+
+
 def plan(current, wanted):
     """The commands that turn current into wanted: additions first, then deletions."""
     commands = [add_command(rule) for rule in wanted if rule not in current]
@@ -298,6 +333,8 @@ def main():
                 direction: dict(type="str", choices=list(POLICY_VALUES)) for direction in POLICY_KEYS}),
             logging=dict(type="str", choices=["off", "low", "medium", "high", "full"]),
             enabled=dict(type="bool"),
+            after_rules=dict(type="dict", options=dict(marker=dict(type="str", required=True),
+                                                       block=dict(type="str", required=True))),
             rules_dir=dict(type="path", default="/etc/ufw"),
             defaults_file=dict(type="path", default="/etc/default/ufw"),
         ),
@@ -314,17 +351,31 @@ def main():
 
     params = module.params
     current = current_rules(params["rules_dir"])
+    conf = read_settings(os.path.join(params["rules_dir"], "ufw.conf"))
     commands = plan(current, wanted) + settings_plan(
-        read_settings(params["defaults_file"]), read_settings(os.path.join(params["rules_dir"], "ufw.conf")),
-        params["policy"], params["logging"], params["enabled"])
+        read_settings(params["defaults_file"]), conf, params["policy"], params["logging"], params["enabled"])
+    diffs = [dict(before="".join(describe(r) + "\n" for r in current), after="".join(describe(r) + "\n" for r in wanted))]
+    after_rules = os.path.join(params["rules_dir"], "after.rules")
+    block_before = block_after = None
+    if params["after_rules"]:
+        with open(after_rules, encoding="utf-8") as handle:
+            block_before = handle.read()
+        block_after = with_block(block_before, params["after_rules"]["marker"], params["after_rules"]["block"])
+        if block_after != block_before:
+            diffs.append(dict(before_header=after_rules, after_header=after_rules, before=block_before, after=block_after))
+            # Enabling loads the file anyway; a UFW left disabled loads it when enabled.
+            if conf.get("ENABLED") == "yes" and params["enabled"] is not False and ["ufw", "--force", "enable"] not in commands:
+                commands.append(["ufw", "reload"])
     result = dict(
-        changed=bool(commands),
+        changed=bool(commands) or block_after != block_before,
         commands=[shlex.join(command) for command in commands],
         rules=[describe(rule) for rule in wanted],
-        diff=dict(before="".join(describe(r) + "\n" for r in current),
-                  after="".join(describe(r) + "\n" for r in wanted)),
+        after_rules_changed=block_after != block_before,
+        diff=diffs if len(diffs) > 1 else diffs[0],
     )
-    if commands and not module.check_mode:
+    if result["changed"] and not module.check_mode:
+        if block_after != block_before:
+            atomic_write(after_rules, block_after, stat.S_IMODE(os.stat(after_rules).st_mode))
         ufw = module.get_bin_path("ufw", required=True)
         for command in commands:
             module.run_command([ufw] + command[1:], check_rc=True)

@@ -153,3 +153,38 @@ def test_module_sets_rules_before_enabling(monkeypatch, capsys, tmp_path):
                                   "ufw --force enable"]
     assert [command[1:] for command in commands] == [["limit", "proto", "tcp", "from", "any", "to", "any", "port", "22"],
                                                      ["default", "deny", "incoming"], ["--force", "enable"]]
+
+
+AFTER_RULES = "# after.rules\n*filter\n:ufw-after-input - [0:0]\nCOMMIT\n"
+MARKER = "# {mark} selfhost.stack: ports published by containers"
+BLOCK = "*filter\n:DOCKER-USER - [0:0]\n-A DOCKER-USER -j RETURN\nCOMMIT\n"
+
+
+def test_after_rules_block_is_appended_then_replaced_in_place_as_blockinfile_does():
+    appended = ufw_rules.with_block(AFTER_RULES, MARKER, BLOCK)
+    assert appended == AFTER_RULES + "# BEGIN selfhost.stack: ports published by containers\n" + BLOCK + \
+        "# END selfhost.stack: ports published by containers\n"
+    assert ufw_rules.with_block(appended, MARKER, BLOCK) == appended
+    replaced = ufw_rules.with_block(appended + "# a line of the administrator\n", MARKER, "*filter\nCOMMIT\n")
+    assert replaced == AFTER_RULES + "# BEGIN selfhost.stack: ports published by containers\n*filter\nCOMMIT\n" + \
+        "# END selfhost.stack: ports published by containers\n# a line of the administrator\n"
+
+
+def test_a_changed_block_is_written_and_a_running_ufw_reloads_once(monkeypatch, capsys, tmp_path):
+    rules_dir(tmp_path)
+    (tmp_path / "ufw.conf").write_text("ENABLED=yes\n")
+    (tmp_path / "after.rules").write_text(AFTER_RULES)
+    (tmp_path / "after.rules").chmod(0o640)
+    arguments = {"rules": WANTED, "rules_dir": str(tmp_path),
+                 "after_rules": {"marker": MARKER, "block": BLOCK}}
+    checked = run_module(monkeypatch, capsys, dict(arguments, _ansible_check_mode=True), [])
+    assert checked["after_rules_changed"] is True and (tmp_path / "after.rules").read_text() == AFTER_RULES
+    commands = []
+    result = run_module(monkeypatch, capsys, arguments, commands)
+    assert result["after_rules_changed"] is True and result["commands"][-1] == "ufw reload"
+    assert commands[-1] == ["/usr/sbin/ufw", "reload"]
+    assert (tmp_path / "after.rules").read_text() == ufw_rules.with_block(AFTER_RULES, MARKER, BLOCK)
+    assert oct((tmp_path / "after.rules").stat().st_mode & 0o777) == oct(0o640)
+    assert result["diff"][1]["after"].endswith("# END selfhost.stack: ports published by containers\n")
+    again = run_module(monkeypatch, capsys, arguments, [])
+    assert again["after_rules_changed"] is False and "ufw reload" not in again["commands"]
