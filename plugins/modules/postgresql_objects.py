@@ -106,6 +106,14 @@ options:
         description: The SQL that makes the current function (and its comment).
         type: str
         required: true
+  settings:
+    description:
+      - Settings the server keeps with C(ALTER SYSTEM) (in C(postgresql.auto.conf)), by name, each
+        compared with the file's own value and set only when it differs. This also works on a
+        standby, where it is the only option to give (such as C(primary_conninfo)). Notify a
+        reload when one changes.
+    type: dict
+    default: {}
   login_db:
     description: The database the module connects to first; O(function_grants) apply in it.
     type: str
@@ -170,6 +178,8 @@ ATTRIBUTES = {"LOGIN": "rolcanlogin", "REPLICATION": "rolreplication", "CREATEDB
               "CREATEROLE": "rolcreaterole"}
 # PostgreSQL's rule for a replication slot's name.
 SLOT_NAME = re.compile(r"^[a-z0-9_]{1,63}$")
+# A setting's name (a custom one has a dot).
+SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_]*([.][a-z_][a-z0-9_]*)?$")
 MASK = "********"
 
 
@@ -214,6 +224,9 @@ ROLES_QUERY = """SELECT rolname, rolcanlogin, rolreplication, rolcreatedb, rolcr
 FROM pg_authid WHERE rolname = ANY (%s)"""
 DATABASES_QUERY = """SELECT datname, pg_get_userbyid(datdba), pg_encoding_to_char(encoding)
 FROM pg_database WHERE datname = ANY (%s)"""
+# What ALTER SYSTEM wrote, in the order PostgreSQL reads it (the last line of a name wins).
+SETTINGS_QUERY = """SELECT name, setting FROM pg_file_settings
+WHERE sourcefile ~ '/postgresql[.]auto[.]conf$' AND name = ANY (%s) ORDER BY seqno"""
 SLOTS_QUERY = "SELECT slot_name, slot_type FROM pg_replication_slots WHERE slot_name = ANY (%s)"
 # The function as the server writes it (quoted as needed), and whether the role may run it.
 GRANTS_QUERY = """SELECT g.role, g.function, to_regprocedure(g.function)::text,
@@ -230,11 +243,11 @@ def grant_columns(params):
 
 
 def read_state(connection, params, connect_to):
-    """What the cluster has of what params lists: four queries, and one per existing database
-    when database_functions is given."""
+    """What the cluster has of what params lists: four queries, one more with settings, and one per
+    existing database when database_functions is given."""
     names = sorted({role["name"] for role in params["roles"]} | {database["owner"] for database in params["databases"]}
                    | {grant["role"] for grant in params["function_grants"]})
-    state = {"roles": {}, "databases": {}, "slots": {}, "grants": [], "versions": {}}
+    state = {"roles": {}, "databases": {}, "slots": {}, "grants": [], "versions": {}, "settings": {}}
     with connection.cursor() as cursor:
         for row in cursor.execute(ROLES_QUERY, (names,)).fetchall():
             state["roles"][row[0]] = dict(zip(("rolcanlogin", "rolreplication", "rolcreatedb", "rolcreaterole",
@@ -245,6 +258,8 @@ def read_state(connection, params, connect_to):
             state["slots"][name] = kind
         for role, function, procedure, granted in cursor.execute(GRANTS_QUERY, grant_columns(params)):
             state["grants"].append({"role": role, "function": function, "procedure": procedure, "granted": granted})
+        if params["settings"]:
+            state["settings"] = dict(cursor.execute(SETTINGS_QUERY, (sorted(params["settings"]),)).fetchall())
     signatures = [function["signature"] for function in params["database_functions"]]
     for name in state["databases"] if signatures else ():
         with connect_to(name) as database, database.cursor() as cursor:
@@ -262,6 +277,9 @@ def validate(params):
         if not SLOT_NAME.match(slot):
             errors.append(f"replication_slots[{index}]: {slot!r} is not a slot name (lower-case letters, digits "
                           "and underscores, at most 63)")
+    for name in params["settings"]:
+        if not SETTING_NAME.match(name):
+            errors.append(f"settings: {name!r} is not a setting's name")
     for option, key in (("roles", "name"), ("databases", "name"), ("database_functions", "signature")):
         names = [entry[key] for entry in params[option]]
         for name in sorted({name for name in names if names.count(name) > 1}):
@@ -315,6 +333,9 @@ def plan(params, state):
             if state["versions"].get((database["name"], function["signature"])) != function["version"]:
                 changes.append(("function", database["name"], function["signature"], function["script"],
                                 function["version"]))
+    for name, value in sorted(params["settings"].items()):
+        if state["settings"].get(name) != str(value):
+            changes.append(("setting", name, str(value)))
     return changes, refusals
 
 
@@ -336,6 +357,8 @@ def describe(change, state):
         return f"function {change[2]}", f"{change[1]} may not run it", f"{change[1]} may run it"
     if kind == "slot":
         return f"replication slot {change[1]}", "absent", "physical, its WAL position reserved"
+    if kind == "setting":
+        return f"setting {change[1]}", state["settings"].get(change[1], "not set by ALTER SYSTEM"), change[2]
     found = state["versions"].get((change[1], change[2]))
     return f"function {change[2]} in database {change[1]}", found or "absent or without a version", change[4]
 
@@ -370,6 +393,8 @@ def compose(change, context, encrypt):
         query = sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(sql.SQL(change[2]), sql.Identifier(change[1]))
     elif kind == "slot":
         query = sql.SQL("SELECT pg_create_physical_replication_slot({}, true)").format(sql.Literal(change[1]))
+    elif kind == "setting":
+        query = sql.SQL("ALTER SYSTEM SET {} = {}").format(sql.Identifier(change[1]), sql.Literal(change[2]))
     else:
         return sql.SQL(change[3]), f"-- in database {change[1]}: the script of {change[2]}", change[1]
     return query, query.as_string(context), None
@@ -397,6 +422,7 @@ def main():
             version=dict(type="str", required=True),
             script=dict(type="str", required=True),
         )),
+        settings=dict(type="dict", default={}),
         login_db=dict(type="str", default="postgres"),
     )
     argument_spec.update(connection_argument_spec())

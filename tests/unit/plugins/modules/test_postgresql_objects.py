@@ -31,6 +31,7 @@ def params(**overrides):
         "function_grants": [{"role": "replicator", "functions": ["pg_catalog.pg_ls_dir(text, boolean, boolean)"]}],
         "replication_slots": ["standby"],
         "database_functions": [LOOKUP],
+        "settings": {},
         "login_db": "postgres",
     }
     values.update(overrides)
@@ -53,6 +54,7 @@ def current_state():
         "grants": [{"role": "replicator", "function": "pg_catalog.pg_ls_dir(text, boolean, boolean)",
                     "procedure": "pg_ls_dir(text,boolean,boolean)", "granted": True}],
         "versions": {("app", LOOKUP["signature"]): "lookup 2"},
+        "settings": {},
     }
 
 
@@ -184,6 +186,31 @@ def test_a_password_is_sent_hashed_and_never_shown():
 def test_each_change_is_one_statement(change, shown):
     query, text, database = module.compose(change, None, pytest.fail)
     assert (query.as_string(None), text, database) == (shown, shown, None)
+
+
+CONNINFO = "host=10.0.0.1 user=replicator passfile=/var/lib/postgresql/.pgpass-replication sslmode=verify-full"
+
+
+def test_a_setting_changes_only_where_alter_system_wrote_another_value():
+    state = dict(current_state(), settings={"primary_conninfo": CONNINFO, "primary_slot_name": "old"})
+    wanted = params(settings={"primary_conninfo": CONNINFO, "primary_slot_name": "standby", "hot_standby_feedback": "on"})
+    changes = [("setting", "hot_standby_feedback", "on"), ("setting", "primary_slot_name", "standby")]
+    assert module.plan(wanted, state) == (changes, [])
+    assert [module.describe(change, state) for change in changes] == [
+        ("setting hot_standby_feedback", "not set by ALTER SYSTEM", "on"), ("setting primary_slot_name", "old", "standby")]
+
+
+@needs_quoting
+def test_a_setting_is_one_alter_system_statement():
+    change = ("setting", "primary_conninfo", "host=10.0.0.1 application_name='s'")
+    query, shown, database = module.compose(change, None, pytest.fail)
+    assert (query.as_string(None), database) == (shown, None)
+    assert shown == """ALTER SYSTEM SET "primary_conninfo" = 'host=10.0.0.1 application_name=''s'''"""
+
+
+def test_a_setting_that_is_no_name_is_refused():
+    assert module.validate(params(settings={"primary_conninfo; DROP ROLE x": "y"})) == [
+        "settings: 'primary_conninfo; DROP ROLE x' is not a setting's name"]
 
 
 def test_a_versioned_function_runs_its_script_in_its_database():
