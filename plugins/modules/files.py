@@ -17,8 +17,8 @@ description:
     missing; removes each file given as absent; leaves the others alone. What
     M(ansible.builtin.copy) and M(ansible.builtin.template) do for one file with two module runs
     (a stat, then a write or an attribute check), this does for all of a task's files with one.
-  - Templates are rendered on the controller, with the P(ansible.builtin.template#lookup) lookup,
-    into O(files[].content).
+  - A file given as a O(files[].template) is rendered on the controller, as
+    M(ansible.builtin.template) renders one, into its content.
   - Each file is written atomically (a temporary file in its directory, given its owner, group
     and mode before it takes the file's place), after O(files[].validate) accepts it.
   - It reports one change for the task; notify the handler that the set's files share.
@@ -57,10 +57,18 @@ options:
         required: true
       content:
         description:
-          - Its whole content, required unless O(files[].state=absent). The result's arguments
-            show its size only; a file that holds a secret is written by a task with C(no_log),
-            which hides its diff too.
+          - Its whole content; this or O(files[].template) unless O(files[].state=absent). The
+            result's arguments show its size only; a file that holds a secret is written by a task
+            with C(no_log), which hides its diff too.
         type: str
+      template:
+        description:
+          - A template of the role's C(templates) directory (or a path), rendered on the controller
+            with the task's variables into the file's content.
+        type: str
+      template_vars:
+        description: Variables of the O(files[].template) only, over the task's.
+        type: dict
       state:
         description:
           - V(absent) removes the file where it exists (a drop-in that no longer applies); its
@@ -93,6 +101,9 @@ options:
             (Redis's C(redis.conf), Sentinel's C(sentinel.conf)).
         type: str
 attributes:
+  action:
+    description: Renders the templates on the controller, then runs the module on the host once.
+    support: full
   check_mode:
     description: Reports what it would change and changes nothing; O(files[].validate) does not run.
     support: full
@@ -108,7 +119,7 @@ EXAMPLES = r"""
       - path: /etc/systemd/system/chrony.service.d
     files:
       - dest: /etc/chrony/sources.d/selfhost.sources
-        content: "{{ lookup('ansible.builtin.template', 'chrony.sources.j2') }}"
+        template: chrony.sources.j2
       - dest: /etc/systemd/system/chrony.service.d/selfhost.conf
         content: |
           [Service]
@@ -268,18 +279,25 @@ def main():
                  "group": {"type": "str", "default": "root"},
                  "mode": {"type": "str", "default": "0644"},
                  "validate": {"type": "str"},
-                 "keep_when_matches": {"type": "str"}}
+                 "keep_when_matches": {"type": "str"},
+                 # Rendered into content by the action of the same name before the module runs.
+                 "template": {"type": "str"},
+                 "template_vars": {"type": "dict"}}
     module = AnsibleModule(
         argument_spec={
             "directories": {"type": "list", "elements": "dict", "default": [], "options": directory_spec},
             "files": {"type": "list", "elements": "dict", "default": [], "options": file_spec,
-                      "required_if": [("state", "present", ("content",))]},
+                      "required_if": [("state", "present", ("content", "template"), True)]},
         },
         supports_check_mode=True,
     )
     # The result's invocation shows a content's size, never the content: no_log would also blank
     # every diff that shows it. A file that holds a secret is written by a task with no_log.
     wanted_files = module.params["files"]
+    for spec in wanted_files:
+        if spec["template"] is not None:
+            module.fail_json(msg=f"{spec['dest']}: its template is rendered by the action selfhost.stack.files, "
+                                 "which runs the module itself")
     module.params["files"] = [dict(spec, content=f"({len(spec['content'] or '')} characters)") for spec in wanted_files]
     changed_paths, diffs = [], []
     for spec in module.params["directories"]:

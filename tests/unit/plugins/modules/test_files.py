@@ -162,3 +162,8 @@ def test_an_absent_file_is_removed_with_its_diff_and_then_left_alone(run_module,
 def test_a_present_file_needs_its_content(run_module, tmp_path):
     result = run_module(files, {"files": [{"dest": str(tmp_path / "f")}]})
     assert result["failed"] is True and "content" in result["msg"]
+
+
+def test_a_template_reaches_the_module_only_through_its_action(run_module, tmp_path):
+    result = run_module(files, {"files": [mine(dest=str(tmp_path / "f"), template="f.j2")]})
+    assert result["failed"] is True and "rendered by the action selfhost.stack.files" in result["msg"]
