@@ -121,121 +121,15 @@ objects_deleted:
   sample: 0
 """
 
-import functools
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.selfhost.stack.plugins.module_utils import minio as minio_utils
-from ansible_collections.selfhost.stack.plugins.module_utils import minio_rules
-
-VERSIONING_STATUS = {"enabled": "Enabled", "suspended": "Suspended"}
-# S3's answer when a bucket has no object lock configuration.
-NO_OBJECT_LOCK = "ObjectLockConfigurationNotFoundError"
-
-
-def validate(params):
-    """Every problem of the module's own input, as messages."""
-    errors = [problem for problem in [minio_rules.bucket_name_problem(params["name"])] if problem]
-    if params["state"] == "present" and params["object_lock"] and params["versioning"] == "suspended":
-        errors.append("versioning: suspended is impossible with object_lock: true (object lock needs versioning)")
-    return errors
-
-
-def read_bucket(connection, name):
-    """The bucket as it is: state, versioning and object lock."""
-    s3 = connection.s3
-    if not connection.call(f"check whether bucket {name} exists", s3.bucket_exists, name):
-        return dict(name=name, state="absent", versioning=None, object_lock=None)
-    status = connection.call(f"read the versioning of bucket {name}", s3.get_bucket_versioning, name).status
-    object_lock = connection.read(f"read the object lock of bucket {name}", (NO_OBJECT_LOCK,),
-                                  s3.get_object_lock_config, name) is not None
-    versioning = {value: key for key, value in VERSIONING_STATUS.items()}.get(status, "unversioned")
-    return dict(name=name, state="present", versioning=versioning, object_lock=object_lock)
-
-
-def object_versions(connection, name, limit=None):
-    """The bucket's object versions and delete markers (the first `limit` of them), as DeleteObject."""
-    listing = connection.s3.list_objects(name, recursive=True, include_version=True)
-    return [minio_utils.DeleteObject(item.object_name, item.version_id)
-            for item in connection.call(f"list the objects of bucket {name}", list_some, listing, limit)]
-
-
-def list_some(iterator, limit):
-    """The first `limit` items of iterator (all when limit is None); the listing requests run here."""
-    items = []
-    for item in iterator:
-        items.append(item)
-        if limit is not None and len(items) >= limit:
-            break
-    return items
-
-
-def delete_all(connection, name, objects):
-    """Deletes objects from the bucket, in batches; the first refusal (a retention, say) fails."""
-    for error in connection.s3.remove_objects(name, objects):
-        raise minio_utils.Failure(f"deleting {error.name} (version {error.version_id}) from bucket {name} "
-                                  f"failed: {error.code}: {error.message}")
-
-
-def plan_present(params, current):
-    """The steps that make the bucket as wanted, and the bucket after them; Failure when impossible."""
-    name, want_lock, want_versioning = params["name"], params["object_lock"], params["versioning"]
-    steps, after = [], dict(current, state="present")
-    if current["state"] == "absent":
-        lock = bool(want_lock)
-        steps.append((f"make bucket {name}" + (" with object lock" if lock else ""), ("make", lock)))
-        after.update(object_lock=lock, versioning="enabled" if lock else "unversioned")
-    elif want_lock is not None and want_lock != current["object_lock"]:
-        raise minio_utils.Failure(
-            f"bucket {name} exists {'without' if want_lock else 'with'} object lock, which can only be set when a "
-            f"bucket is made and never removed; make a new bucket with object_lock: {str(want_lock).lower()} and copy "
-            f"the objects, or change object_lock to {str(current['object_lock']).lower()}; nothing was changed")
-    if want_versioning and want_versioning != after["versioning"]:
-        if after["object_lock"] and want_versioning == "suspended":
-            raise minio_utils.Failure(f"bucket {name} has object lock, whose versioning cannot be suspended; "
-                                      "nothing was changed")
-        verb = "enable" if want_versioning == "enabled" else "suspend"
-        steps.append((f"{verb} versioning of bucket {name}", ("versioning", want_versioning)))
-        after["versioning"] = want_versioning
-    return steps, after
-
-
-def step_function(connection, name, step):
-    """The call that makes one planned step."""
-    kind, value = step
-    s3 = connection.s3
-    if kind == "make":
-        return functools.partial(s3.make_bucket, name, object_lock=value)
-    if kind == "versioning":
-        return functools.partial(s3.set_bucket_versioning, name,
-                                 minio_utils.VersioningConfig(VERSIONING_STATUS[value]))
-    if kind == "delete_objects":
-        return functools.partial(delete_all, connection, name, value)
-    return functools.partial(s3.remove_bucket, name)
+from ansible_collections.selfhost.stack.plugins.module_utils import minio_content
 
 
 def logic(module, connection, result):
-    params = module.params
-    name = params["name"]
-    current = read_bucket(connection, name)
-    result["diff"]["before"] = current
-    if params["state"] == "present":
-        planned, after = plan_present(params, current)
-    else:
-        planned, after = [], dict(name=name, state="absent", versioning=None, object_lock=None)
-        result["objects_deleted"] = 0
-        if current["state"] == "present":
-            objects = object_versions(connection, name, limit=None if params["force"] else 1)
-            if objects and not params["force"]:
-                raise minio_utils.Failure(f"bucket {name} is not empty; nothing was removed; set force: true to "
-                                          "delete its objects (every version) with it")
-            if objects:
-                planned.append((f"delete the {len(objects)} object versions of bucket {name}",
-                                ("delete_objects", objects)))
-                result["objects_deleted"] = len(objects)
-            planned.append((f"remove bucket {name}", ("remove", None)))
-    result["bucket"] = result["diff"]["after"] = after
-    minio_utils.apply(module, connection,
-                      [(description, step_function(connection, name, step)) for description, step in planned], result)
+    result["bucket"], deleted, result["diff"] = minio_content.keep_bucket(module, connection, result, module.params)
+    if deleted is not None:
+        result["objects_deleted"] = deleted
 
 
 def main():
@@ -248,7 +142,7 @@ def main():
     )
     argument_spec.update(minio_utils.connection_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    minio_utils.check_input(module, validate(module.params))
+    minio_utils.check_input(module, minio_content.bucket_problems(module.params))
     result = dict(changed=False, actions=[], bucket={}, diff=dict(before={}, after={}))
     minio_utils.run(module, logic, result)
 

@@ -90,61 +90,15 @@ actions:
 """
 
 import functools
-import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.selfhost.stack.plugins.module_utils import minio as minio_utils
-from ansible_collections.selfhost.stack.plugins.module_utils import minio_rules
-
-NO_SUCH_POLICY = "XMinioAdminNoSuchPolicy"
-
-
-def validate(params):
-    """The wanted policy (canonical, or None when absent) and every problem of the module's input."""
-    errors = [problem for problem in [minio_rules.policy_name_problem(params["name"], "name")] if problem]
-    wanted = None
-    if params["state"] == "present":
-        if params["policy"] is None:
-            errors.append("policy is required with state: present")
-        else:
-            try:
-                wanted = minio_rules.canonical_policy(minio_rules.parse_policy(params["policy"]))
-            except ValueError as error:
-                errors.append(f"policy {error}")
-    return wanted, errors
-
-
-def read_policy(connection, name):
-    """The server's policy document, canonical, or None when it has no such policy."""
-    answer = connection.admin_json(f"read policy {name}", connection.admin.policy_info, name,
-                                   absent_codes=(NO_SUCH_POLICY,))
-    if answer is None:
-        return None
-    # Older servers answer with the document itself; newer ones wrap it with its name and dates.
-    document = answer.get("Policy", answer) if "Statement" not in answer else answer
-    try:
-        return minio_rules.canonical_policy(minio_rules.parse_policy(document))
-    except ValueError:
-        return document
+from ansible_collections.selfhost.stack.plugins.module_utils import minio_content
 
 
 def logic(module, connection, result, wanted):
-    name = module.params["name"]
-    current = read_policy(connection, name)
-    result["diff"] = dict(before=policy_text(current), after=policy_text(wanted))
     result["policy"] = wanted
-    steps = []
-    if wanted is not None and wanted != current:
-        verb = "add" if current is None else "replace"
-        steps.append((f"{verb} policy {name}", functools.partial(connection.admin.policy_add, name, policy=wanted)))
-    elif wanted is None and current is not None:
-        steps.append((f"remove policy {name}", functools.partial(connection.admin.policy_remove, name)))
-    minio_utils.apply(module, connection, steps, result)
-
-
-def policy_text(policy):
-    """A policy as text for the diff, keys sorted; empty when there is none."""
-    return "" if policy is None else json.dumps(policy, indent=2, sort_keys=True) + "\n"
+    result["diff"] = minio_content.keep_policy(module, connection, result, module.params["name"], wanted)
 
 
 def main():
@@ -155,7 +109,7 @@ def main():
     )
     argument_spec.update(minio_utils.connection_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    wanted, errors = validate(module.params)
+    wanted, errors = minio_content.policy_problems(module.params)
     minio_utils.check_input(module, errors)
     result = dict(changed=False, actions=[], policy=None)
     minio_utils.run(module, functools.partial(logic, wanted=wanted), result)

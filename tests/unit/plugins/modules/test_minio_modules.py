@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 import ipaddress
 import json
 import os
@@ -15,6 +16,7 @@ import pytest
 
 from ansible_collections.selfhost.stack.plugins.modules import (
     minio_bucket,
+    minio_content,
     minio_policy,
     minio_site_replication,
     minio_user,
@@ -342,3 +344,58 @@ def test_the_module_runs_through_ansible(minio_server):
     assert results[0]["changed"] and results[0]["bucket"]["versioning"] == "enabled", outputs[0].stdout[-2000:]
     assert not results[1]["changed"]
     assert minio_server.root_password not in outputs[0].stdout + outputs[1].stdout
+
+
+def test_content_makes_policies_users_and_buckets_in_one_run_then_changes_nothing(run_module, minio_server):
+    content = minio_server.connection(
+        policies=[{"name": "shop-rw", "policy": APP_POLICY}],
+        users=[{"access_key": "shop-app", "secret_key": "shop-secret-1", "policies": ["shop-rw"]},
+               {"access_key": "shop-audit", "secret_key": "audit-secret-1", "enabled": False}],
+        buckets=[{"name": "shop-files", "versioning": "enabled"}, {"name": "shop-ledger", "object_lock": True}])
+    # Check mode: the user may name the policy the same run adds; nothing is made.
+    check = run_module(minio_content, content, check=True)
+    assert check["changed"] and not check.get("failed"), check
+    assert check["actions"] == ["add policy shop-rw", "add user shop-app", "attach policies shop-rw to user shop-app",
+                                "add user shop-audit", "disable user shop-audit", "make bucket shop-files",
+                                "enable versioning of bucket shop-files", "make bucket shop-ledger with object lock"]
+    assert not s3(minio_server).bucket_exists("shop-files")
+    assert "shop-rw" not in json.loads(admin(minio_server).policy_list())
+
+    made = run_module(minio_content, content)
+    assert made["actions"] == check["actions"]
+    assert can_sign_in(minio_server, "shop-app", "shop-secret-1")
+    assert not can_sign_in(minio_server, "shop-audit", "audit-secret-1")
+    assert s3(minio_server).get_bucket_versioning("shop-files").status == "Enabled"
+    assert [user["secret"] for user in made["users"]] == ["set", "set"]
+    assert "shop-secret-1" not in json.dumps(made) and "audit-secret-1" not in json.dumps(made)
+
+    again = run_module(minio_content, content)
+    assert not again["changed"] and again["actions"] == [] and again["diff"] == [], again
+    assert [bucket["versioning"] for bucket in again["buckets"]] == ["enabled", "enabled"]
+
+
+def test_content_removes_users_buckets_then_the_policies_they_had(run_module, minio_server):
+    run_module(minio_content, minio_server.connection(
+        policies=[{"name": "gone-rw", "policy": APP_POLICY}],
+        users=[{"access_key": "gone-app", "secret_key": "gone-secret-1", "policies": ["gone-rw"]}],
+        buckets=[{"name": "gone-files"}]))
+    s3(minio_server).put_object("gone-files", "a.txt", io.BytesIO(b"a"), 1)
+    removal = minio_server.connection(
+        policies=[{"name": "gone-rw", "state": "absent"}],
+        users=[{"access_key": "gone-app", "state": "absent"}],
+        buckets=[{"name": "gone-files", "state": "absent"}])
+    refused = run_module(minio_content, removal)
+    # The user goes first; the non-empty bucket stops the run before the policy is removed.
+    assert refused["failed"] and "bucket gone-files is not empty" in refused["msg"]
+    assert refused["actions"] == ["remove user gone-app"]
+    removed = run_module(minio_content, dict(removal, buckets=[{"name": "gone-files", "state": "absent", "force": True}]))
+    assert removed["actions"] == ["delete the 1 object versions of bucket gone-files", "remove bucket gone-files",
+                                  "remove policy gone-rw"]
+    assert removed["buckets"][0]["objects_deleted"] == 1
+    assert "gone-rw" not in json.loads(admin(minio_server).policy_list())
+
+
+def test_content_fails_on_a_policy_that_neither_exists_nor_comes(run_module, minio_server):
+    result = run_module(minio_content, minio_server.connection(
+        users=[{"access_key": "lost-app", "secret_key": "lost-secret-1", "policies": ["no-such-rw"]}]))
+    assert result["failed"] and "policies no-such-rw do not exist" in result["msg"] and result["actions"] == []

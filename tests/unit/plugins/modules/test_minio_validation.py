@@ -10,6 +10,7 @@ from ansible_collections.selfhost.stack.plugins.module_utils import minio as min
 from ansible_collections.selfhost.stack.plugins.module_utils import minio_rules
 from ansible_collections.selfhost.stack.plugins.modules import (
     minio_bucket,
+    minio_content,
     minio_policy,
     minio_site_replication,
     minio_user,
@@ -158,3 +159,22 @@ def test_without_the_minio_package_the_modules_say_what_to_install(run_module, m
     monkeypatch.setattr(minio_utils, "HAS_MINIO", False)
     result = run_module(minio_bucket, dict(CONNECTION, name="backups"))
     assert result["failed"] and "minio" in result["msg"] and "pip install --no-deps minio" in result["msg"]
+
+
+def test_content_input_fails_before_any_connection_naming_each_item(run_module, no_connection):
+    result = run_module(minio_content, dict(
+        CONNECTION,
+        policies=[{"name": "app,admin", "policy": POLICY}, {"name": "app", "policy": POLICY},
+                  {"name": "app", "policy": POLICY}],
+        users=[{"access_key": "ab", "secret_key": "tiny1"}, {"access_key": "root", "secret_key": "long-enough-1"}],
+        buckets=[{"name": "Bad..Name"}, {"name": "locked", "object_lock": True, "versioning": "suspended"}]))
+    assert no_connection == [] and result["failed"]
+    for problem in ["policies[0].name 'app,admin' must be a non-empty policy name",
+                    "users[0].access_key 'ab' must be 3 to 20 characters long",
+                    "users[0].secret_key must be 8 to 40 characters long",
+                    "users[1].access_key must not be login_access_key",
+                    "buckets[0].name: bucket name 'Bad..Name' must be",
+                    "buckets[1].versioning: suspended is impossible with buckets[1].object_lock: true",
+                    "policies: app given more than once"]:
+        assert problem in result["msg"], result["msg"]
+    assert "tiny1" not in result["msg"]
