@@ -78,7 +78,7 @@ output=$(ansible-playbook -i inventories/lab playbooks/site.yml --limit app1 2>&
 changed=$(grep -B1 '^changed: \[app1\]' <<<"$output" | sed -n 's/^TASK \[\(.*\)\] \**$/\1/p' | tr '\n' ';')
 units=$(docker exec selfhost-lab-app1 bash -c 'systemctl is-active redis-sentinel; systemctl is-enabled fail2ban' | tr '\n' ' ')
 echo "tasks that changed app1: $changed; redis-sentinel, fail2ban now: $units"
-[ "$changed" = "selfhost.stack.base : Start fail2ban now and at boot;selfhost.stack.redis : Start Sentinel now and at boot;" ]
+[ "$changed" = "selfhost.stack.base : Start the services not running, and enable them at boot;selfhost.stack.redis : Start Sentinel now and at boot;" ]
 [ "$units" = "active enabled " ]
 
 echo "--- every lab host over SSH: systemd running, the firewall active, every VPN address answering"
