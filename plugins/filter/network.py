@@ -293,16 +293,21 @@ def wireguard_plan(members, hostvars, settings):
 
 
 @reads_hostvars_once
-def wireguard_peer_keys(peers, hostvars, cached=None):
-    """peers with each public key filled in: from the peer's host when it ran in this play
-    (fact wireguard_public_key), else from cached (name to key, kept by an earlier run);
-    empty when neither knows it."""
+def wireguard_peer_keys(peers, hostvars, cached=None, host=None):
+    """peers with each public key filled in: from the peer's host when it ran in this play (its
+    registered wireguard_key), else from cached (name to key, kept by an earlier run); empty when
+    neither knows it. Given `host`, the host whose peers these are, a key known nowhere is an
+    error that names the peers."""
     cached = cached or {}
     keyed = []
     for peer in peers:
-        key = peer.get("public_key") or hostvars.get(peer["name"], {}).get("wireguard_public_key") \
-            or cached.get(peer["name"], "")
+        ran = hostvars.get(peer["name"], {}).get("wireguard_key") or {}
+        key = peer.get("public_key") or ran.get("public_key") or cached.get(peer["name"], "")
         keyed.append(dict(peer, public_key=key))
+    keyless = [peer["name"] for peer in keyed if not peer["public_key"]]
+    if host and keyless:
+        raise AnsibleFilterError(f"{host} does not know the public key of {', '.join(keyless)}: run the play on "
+                                 "those hosts too (a run with --limit takes keys from earlier runs only)")
     return keyed
 
 

@@ -173,9 +173,15 @@ def test_a_full_network_is_refused():
 def test_peer_keys_come_from_this_run_then_from_the_cache():
     peers = [{"name": "primary", "public_key": ""}, {"name": "standby", "public_key": ""},
              {"name": "laptop", "public_key": KEY}, {"name": "app2", "public_key": ""}]
-    keyed = wireguard_peer_keys(peers, {"primary": {"wireguard_public_key": "fresh"}, "standby": {}},
+    keyed = wireguard_peer_keys(peers, {"primary": {"wireguard_key": {"public_key": "fresh"}}, "standby": {}},
                                 {"primary": "stale", "standby": "cached"})
     assert [peer["public_key"] for peer in keyed] == ["fresh", "cached", KEY, ""]
+
+
+def test_a_peer_whose_key_is_known_nowhere_is_named_when_the_host_is_given():
+    peers = [{"name": "primary", "public_key": ""}, {"name": "app2", "public_key": ""}]
+    with pytest.raises(AnsibleFilterError, match="^standby does not know the public key of app2: run the play"):
+        wireguard_peer_keys(peers, {"primary": {"wireguard_key": {"public_key": "fresh"}}}, {}, "standby")
 
 
 def test_service_addresses_prefer_the_hosts_own_address_to_the_vpn():
