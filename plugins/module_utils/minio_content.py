@@ -25,6 +25,27 @@ VERSIONING_STATUS = {"enabled": "Enabled", "suspended": "Suspended"}
 NO_OBJECT_LOCK = "ObjectLockConfigurationNotFoundError"
 
 
+# The options of one policy, user and bucket: minio_policy, minio_user and minio_bucket take them
+# (with the connection's), minio_content takes lists of them.
+PRESENT_ABSENT = dict(type="str", choices=["present", "absent"], default="present")
+POLICY_SPEC = dict(name=dict(type="str", required=True), policy=dict(type="raw"), state=PRESENT_ABSENT)
+USER_SPEC = dict(
+    access_key=dict(type="str", required=True, no_log=False),
+    secret_key=dict(type="str", no_log=True),
+    policies=dict(type="list", elements="str"),
+    enabled=dict(type="bool", default=True),
+    update_secret=dict(type="str", choices=["always", "on_create"], default="always"),
+    state=PRESENT_ABSENT,
+)
+BUCKET_SPEC = dict(
+    name=dict(type="str", required=True),
+    versioning=dict(type="str", choices=["enabled", "suspended"]),
+    object_lock=dict(type="bool"),
+    state=PRESENT_ABSENT,
+    force=dict(type="bool", default=False),
+)
+
+
 def own_name(option):
     """The label of a module's own option: its name."""
     return option

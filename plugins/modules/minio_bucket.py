@@ -133,13 +133,7 @@ def logic(module, connection, result):
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        versioning=dict(type="str", choices=["enabled", "suspended"]),
-        object_lock=dict(type="bool"),
-        force=dict(type="bool", default=False),
-    )
+    argument_spec = dict(minio_content.BUCKET_SPEC)
     argument_spec.update(minio_utils.connection_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     minio_utils.check_input(module, minio_content.bucket_problems(module.params))

@@ -165,24 +165,6 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.selfhost.stack.plugins.module_utils import minio as minio_utils
 from ansible_collections.selfhost.stack.plugins.module_utils import minio_content
 
-PRESENT_ABSENT = dict(type="str", choices=["present", "absent"], default="present")
-POLICY_SPEC = dict(name=dict(type="str", required=True), policy=dict(type="raw"), state=PRESENT_ABSENT)
-USER_SPEC = dict(
-    access_key=dict(type="str", required=True, no_log=False),
-    secret_key=dict(type="str", no_log=True),
-    policies=dict(type="list", elements="str"),
-    enabled=dict(type="bool", default=True),
-    update_secret=dict(type="str", choices=["always", "on_create"], default="always"),
-    state=PRESENT_ABSENT,
-)
-BUCKET_SPEC = dict(
-    name=dict(type="str", required=True),
-    versioning=dict(type="str", choices=["enabled", "suspended"]),
-    object_lock=dict(type="bool"),
-    state=PRESENT_ABSENT,
-    force=dict(type="bool", default=False),
-)
-
 
 def labeller(option, index):
     """The label of an item's option in the module's messages: policies[0].name, say."""
@@ -239,9 +221,9 @@ def logic(module, connection, result, wanted):
 
 def main():
     argument_spec = dict(
-        policies=dict(type="list", elements="dict", default=[], options=POLICY_SPEC),
-        users=dict(type="list", elements="dict", default=[], options=USER_SPEC),
-        buckets=dict(type="list", elements="dict", default=[], options=BUCKET_SPEC),
+        policies=dict(type="list", elements="dict", default=[], options=minio_content.POLICY_SPEC),
+        users=dict(type="list", elements="dict", default=[], options=minio_content.USER_SPEC),
+        buckets=dict(type="list", elements="dict", default=[], options=minio_content.BUCKET_SPEC),
     )
     argument_spec.update(minio_utils.connection_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

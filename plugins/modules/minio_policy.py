@@ -102,11 +102,7 @@ def logic(module, connection, result, wanted):
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str", required=True),
-        policy=dict(type="raw"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    )
+    argument_spec = dict(minio_content.POLICY_SPEC)
     argument_spec.update(minio_utils.connection_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     wanted, errors = minio_content.policy_problems(module.params)

@@ -139,14 +139,7 @@ def logic(module, connection, result):
 
 
 def main():
-    argument_spec = dict(
-        access_key=dict(type="str", required=True, no_log=False),
-        secret_key=dict(type="str", no_log=True),
-        policies=dict(type="list", elements="str"),
-        enabled=dict(type="bool", default=True),
-        update_secret=dict(type="str", choices=["always", "on_create"], default="always"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    )
+    argument_spec = dict(minio_content.USER_SPEC)
     argument_spec.update(minio_utils.connection_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     minio_utils.check_input(module, minio_content.user_problems(module.params, module.params["login_access_key"]))
